@@ -1,0 +1,188 @@
+"""The document: parse text or bytes into frontmatter, sections and diagnostics."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from dlmlang.diagnostics import Diagnostic, diagnostic
+from dlmlang.frontmatter import Frontmatter, read_frontmatter, split_frontmatter
+from dlmlang.grammar import RawSection, parse_raw
+from dlmlang.positions import Range
+from dlmlang.sections import Checked, Section, check_section
+
+_EOL = re.compile(r"\r\n|\r|\n")
+BOM = "\ufeff"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A parsed (or built) .dlm document. Equality ignores positions and layout."""
+
+    frontmatter: Frontmatter | None
+    sections: tuple[Section, ...]
+    diagnostics: tuple[Diagnostic, ...] = field(default=(), compare=False)
+    newline: str = field(default="\n", compare=False)
+    """The file's line-ending style; writers keep it."""
+    bom: bool = field(default=False, compare=False)
+    frontmatter_source: str | None = field(default=None, compare=False, repr=False)
+    """The exact original text up to the body (delimiters and YAML)."""
+    body_line: int = field(default=0, compare=False)
+    line_count: int = field(default=0, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when no diagnostic is an error."""
+        return not any(d.severity.value == "error" for d in self.diagnostics)
+
+    def content_sections(self) -> tuple[Section, ...]:
+        """Sections as DocumentLanguageModel counts them: blank prose dropped."""
+        return tuple(s for s in self.sections if not s.is_blank)
+
+    def section(self, section_id: str) -> Section | None:
+        """The first section with this id, if any."""
+        return next((s for s in self.sections if s.section_id == section_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A checked section at its place in the file: absolute ranges, exact source."""
+
+    section: Section
+    diagnostics: tuple[Diagnostic, ...]
+
+
+Placer = Callable[[Checked, int, int, int], Placed]
+"""(checked section, body-relative line, body offsets start/end) -> placed section."""
+BodyParser = Callable[[str, int, Placer], Iterator[Placed]]
+"""Turns a body (LF, ending in LF) into placed sections, in order."""
+
+
+def parse(
+    text: str,
+    *,
+    body_parser: BodyParser | None = None,
+    read_yaml: Callable[[str], tuple[Frontmatter, list[Diagnostic]]] = read_frontmatter,
+) -> Document:
+    """Parse decoded text. Never raises; problems come back as diagnostics.
+
+    `body_parser` chooses the body path: None parses the body with the grammar's
+    whole-document start symbol; the incremental parser passes its block path.
+    """
+    bom = text.startswith(BOM)
+    if bom:
+        text = text[1:]
+    normal = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    split = split_frontmatter(normal)
+    problems: list[Diagnostic] = list(split.diagnostics)
+    frontmatter: Frontmatter | None = None
+    if split.yaml_text is not None:
+        frontmatter, found = read_yaml(split.yaml_text)
+        problems.extend(found)
+    body = normal[split.body_offset :]
+    if body and not body.endswith("\n"):
+        body += "\n"
+    body_lines = body.count("\n")
+    starts = _line_starts(text) if normal is not text else None
+    placer = _placer(text, split.body_line, split.body_offset, starts)
+    sections: list[Section] = []
+    for placed in (body_parser or whole_body)(body, body_lines, placer):
+        sections.append(placed.section)
+        problems.extend(placed.diagnostics)
+    if starts is not None:
+        fm_end = starts[split.body_line] if split.body_line < len(starts) else len(text)
+    else:
+        fm_end = split.body_offset
+    return Document(
+        frontmatter=frontmatter,
+        sections=tuple(sections),
+        diagnostics=tuple(sorted(problems, key=_diagnostic_order)),
+        newline=_newline_style(text),
+        bom=bom,
+        frontmatter_source=text[:fm_end] if split.yaml_text is not None else None,
+        body_line=split.body_line,
+        line_count=split.body_line + body_lines,
+    )
+
+
+def parse_bytes(data: bytes) -> Document:
+    """Parse raw file bytes; invalid UTF-8 is a DLM001 error at its byte offset."""
+    try:
+        return parse(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        text = data.decode("utf-8", errors="replace")
+        document = parse(text)
+        before = codecs.decode(data[: error.start], "utf-8", errors="replace")
+        line = before.count("\n")
+        column = len(before) - (before.rfind("\n") + 1)
+        if before.startswith(BOM) and line == 0:
+            column -= 1
+        problem = diagnostic(
+            "DLM001",
+            f"The file is not valid UTF-8 at byte {error.start} ({error.reason}); "
+            "re-save it as UTF-8.",
+            Range.on_line(line, column, column + 1),
+        )
+        return Document(
+            document.frontmatter,
+            document.sections,
+            (problem, *document.diagnostics),
+            document.newline,
+            document.bom,
+            document.frontmatter_source,
+            document.body_line,
+            document.line_count,
+        )
+
+
+def whole_body(body: str, body_lines: int, place: Placer) -> Iterator[Placed]:
+    """The reference path: one parse of the whole body from the `body` start symbol."""
+    raws: list[RawSection] = parse_raw(body, "body") if body else []
+    for index, raw in enumerate(raws):
+        last = index + 1 == len(raws)
+        end_line = body_lines if last else raws[index + 1].line
+        end_offset = len(body) if last else raws[index + 1].offset
+        yield place(check_section(raw, end_line), 0, raw.offset, end_offset)
+
+
+def _placer(text: str, body_line: int, body_offset: int, starts: list[int] | None) -> Placer:
+    def place(result: Checked, line: int, start: int, end: int) -> Placed:
+        section = result.section
+        shift = body_line + line
+        start_line = section.range.start.line + shift
+        end_line = result.end_line + shift
+        if starts is None:
+            source = text[body_offset + start : body_offset + end]
+        else:
+            begin = starts[start_line] if start_line < len(starts) else len(text)
+            source = text[begin : starts[end_line] if end_line < len(starts) else len(text)]
+        placed = Section(
+            section.kind,
+            section.content,
+            section.adapter,
+            section.marker,
+            section.pairs,
+            section.triples,
+            section.type_name,
+            Range.of(start_line, 0, end_line, 0),
+            source,
+            section.fenced,
+        )
+        return Placed(placed, tuple(d.shifted(shift) for d in result.diagnostics))
+
+    return place
+
+
+def _diagnostic_order(problem: Diagnostic) -> tuple[int, int, str]:
+    return (problem.range.start.line, problem.range.start.character, problem.code)
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in _EOL.finditer(text))]
+
+
+def _newline_style(text: str) -> str:
+    match = _EOL.search(text)
+    return match.group(0) if match else "\n"

@@ -1,0 +1,193 @@
+"""The auto-mined provenance marker: its fields, checks and text form (spec §1.5)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from dlmlang.diagnostics import Diagnostic, diagnostic
+from dlmlang.positions import Range
+from dlmlang.suggest import did_you_mean
+
+ATTRIBUTES = ("judge_name", "judge_score_chosen", "judge_score_rejected", "mined_at", "mined_run_id")
+MARKER_PREFIX = "<!-- dlm-auto-mined:"
+
+_FLOAT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_RUN_ID = re.compile(r"\d+")
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})"
+)
+_ENCODE = {"&": "&amp;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;"}
+_DECODE = re.compile(r"&(?:amp|quot|#10|#13);")
+_DECODED = {"&amp;": "&", "&quot;": '"', "&#10;": "\n", "&#13;": "\r"}
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """Provenance of a mined preference section. `mined_at` is UTC, whole seconds."""
+
+    judge_name: str
+    judge_score_chosen: float
+    judge_score_rejected: float
+    mined_at: datetime
+    mined_run_id: int
+
+    def __post_init__(self) -> None:
+        if self.mined_at.tzinfo is None:
+            raise ValueError("mined_at needs a time zone")
+        normal = self.mined_at.astimezone(UTC).replace(microsecond=0)
+        object.__setattr__(self, "mined_at", normal)
+        for score in (self.judge_score_chosen, self.judge_score_rejected):
+            if not math.isfinite(score):
+                raise ValueError("judge scores must be finite")
+        if self.mined_run_id < 1:
+            raise ValueError("mined_run_id must be >= 1")
+
+    @property
+    def margin(self) -> float:
+        """Chosen minus rejected score."""
+        return self.judge_score_chosen - self.judge_score_rejected
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerAttribute:
+    """One `name="value"` pair as written, with the range it covers."""
+
+    name: str
+    value: str
+    range: Range
+
+
+def render_marker(marker: Marker) -> str:
+    """The marker line (without line ending) that reads back as `marker`."""
+    name = "".join(_ENCODE.get(ch, ch) for ch in marker.judge_name)
+    stamp = marker.mined_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        f'{MARKER_PREFIX} judge_name="{name}" '
+        f'judge_score_chosen="{marker.judge_score_chosen!r}" '
+        f'judge_score_rejected="{marker.judge_score_rejected!r}" '
+        f'mined_at="{stamp}" mined_run_id="{marker.mined_run_id}" -->'
+    )
+
+
+def check_marker(
+    attributes: list[MarkerAttribute], line_range: Range
+) -> tuple[Marker | None, list[Diagnostic]]:
+    """Validate well-formed marker attributes. Returns the marker when all are valid."""
+    problems: list[Diagnostic] = []
+    values: dict[str, str] = {}
+    ranges: dict[str, Range] = {}
+    for attribute in attributes:
+        if attribute.name in values:
+            problems.append(
+                diagnostic(
+                    "DLM061",
+                    f"Marker attribute `{attribute.name}` is given twice; keep one.",
+                    attribute.range,
+                )
+            )
+        elif attribute.name not in ATTRIBUTES:
+            problems.append(
+                diagnostic(
+                    "DLM062",
+                    f"Unknown marker attribute `{attribute.name}`."
+                    f"{did_you_mean(attribute.name, ATTRIBUTES)} "
+                    f"The marker takes {', '.join(ATTRIBUTES)}.",
+                    attribute.range,
+                )
+            )
+        else:
+            values[attribute.name] = attribute.value
+            ranges[attribute.name] = attribute.range
+    missing = [name for name in ATTRIBUTES if name not in values]
+    if missing:
+        problems.append(
+            diagnostic(
+                "DLM063",
+                f"The auto-mined marker needs all five attributes; missing: {', '.join(missing)}.",
+                line_range,
+            )
+        )
+    chosen = _score(values, ranges, "judge_score_chosen", problems)
+    rejected = _score(values, ranges, "judge_score_rejected", problems)
+    mined_at = _timestamp(values, ranges, problems)
+    run_id = _run_id(values, ranges, problems)
+    if chosen is not None and rejected is not None and chosen < rejected:
+        problems.append(
+            diagnostic(
+                "DLM069",
+                f"judge_score_chosen ({chosen!r}) is lower than judge_score_rejected "
+                f"({rejected!r}): the judge preferred the rejected answer. Swap the answers "
+                "or drop the pair.",
+                ranges["judge_score_chosen"],
+            )
+        )
+    if problems and any(p.severity.value == "error" for p in problems):
+        return None, problems
+    assert chosen is not None and rejected is not None and mined_at is not None
+    assert run_id is not None
+    name = _DECODE.sub(lambda m: _DECODED[m.group(0)], values["judge_name"])
+    return Marker(name, chosen, rejected, mined_at, run_id), problems
+
+
+def _score(
+    values: dict[str, str], ranges: dict[str, Range], name: str, problems: list[Diagnostic]
+) -> float | None:
+    if name not in values:
+        return None
+    text = values[name]
+    if _FLOAT.fullmatch(text):
+        number = float(text)
+        if math.isfinite(number):
+            return number
+    problems.append(
+        diagnostic(
+            "DLM064",
+            f'{name}="{text}" is not a finite number; write a decimal like "0.82".',
+            ranges[name],
+        )
+    )
+    return None
+
+
+def _timestamp(
+    values: dict[str, str], ranges: dict[str, Range], problems: list[Diagnostic]
+) -> datetime | None:
+    if "mined_at" not in values:
+        return None
+    text = values["mined_at"]
+    if _ISO_DATETIME.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    problems.append(
+        diagnostic(
+            "DLM065",
+            f'mined_at="{text}" is not an ISO-8601 date-time with a time and a UTC offset; '
+            'write it like "2026-04-23T18:42:11Z".',
+            ranges["mined_at"],
+        )
+    )
+    return None
+
+
+def _run_id(
+    values: dict[str, str], ranges: dict[str, Range], problems: list[Diagnostic]
+) -> int | None:
+    if "mined_run_id" not in values:
+        return None
+    text = values["mined_run_id"]
+    if _RUN_ID.fullmatch(text) and int(text) >= 1:
+        return int(text)
+    problems.append(
+        diagnostic(
+            "DLM066",
+            f'mined_run_id="{text}" must be a whole number >= 1: the id of the training run '
+            "whose adapter sampled the pair.",
+            ranges["mined_run_id"],
+        )
+    )
+    return None

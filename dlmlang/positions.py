@@ -1,0 +1,71 @@
+"""Positions and ranges in a document: 0-based lines and code-point characters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    """A point in the text: 0-based line, 0-based code-point offset in that line."""
+
+    line: int
+    character: int
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.character}"
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """A half-open span [start, end) of the original text."""
+
+    start: Position
+    end: Position
+
+    @classmethod
+    def of(cls, line: int, start_char: int, end_line: int, end_char: int) -> Range:
+        """Build a range from four integers."""
+        return cls(Position(line, start_char), Position(end_line, end_char))
+
+    @classmethod
+    def on_line(cls, line: int, start_char: int, end_char: int) -> Range:
+        """Build a range inside one line."""
+        return cls(Position(line, start_char), Position(line, end_char))
+
+    def shifted(self, lines: int) -> Range:
+        """The same range moved down by `lines` lines."""
+        if lines == 0:
+            return self
+        return Range(
+            Position(self.start.line + lines, self.start.character),
+            Position(self.end.line + lines, self.end.character),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.start}-{self.end}"
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line of `text` starts; lines end at LF, CRLF or CR."""
+    starts = [0]
+    i = 0
+    n = len(text)
+    find_lf = text.find
+    while True:
+        lf = find_lf("\n", i)
+        cr = find_lf("\r", i)
+        if lf < 0 and cr < 0:
+            return starts
+        if cr < 0 or (0 <= lf < cr):
+            i = lf + 1
+        elif cr + 1 < n and text[cr + 1] == "\n":
+            i = cr + 2
+        else:
+            i = cr + 1
+        starts.append(i)
+
+
+def offset_at(starts: list[int], position: Position) -> int:
+    """Offset of `position` in the text whose line starts are `starts`."""
+    return starts[position.line] + position.character

@@ -1,0 +1,1 @@
+"""Language server for .dlm documents (see SPEC §10)."""

@@ -1,0 +1,1 @@
+"""The ML backend: base models, store, training, sampling, judges, mining."""
