@@ -54,9 +54,7 @@ class Placed:
     diagnostics: tuple[Diagnostic, ...]
 
 
-Placer = Callable[[Checked, int, int, int], Placed]
-"""(checked section, body-relative line, body offsets start/end) -> placed section."""
-BodyParser = Callable[[str, int, Placer], Iterator[Placed]]
+BodyParser = Callable[[str, int, "Placer"], Iterator[Placed]]
 """Turns a body (LF, ending in LF) into placed sections, in order."""
 
 
@@ -86,7 +84,7 @@ def parse(
         body += "\n"
     body_lines = body.count("\n")
     starts = _line_starts(text) if normal is not text else None
-    placer = _placer(text, split.body_line, split.body_offset, starts)
+    placer = Placer(text, split.body_line, split.body_offset, starts)
     sections: list[Section] = []
     for placed in (body_parser or whole_body)(body, body_lines, placer):
         sections.append(placed.section)
@@ -101,7 +99,7 @@ def parse(
         diagnostics=tuple(sorted(problems, key=_diagnostic_order)),
         newline=_newline_style(text),
         bom=bom,
-        frontmatter_source=text[:fm_end] if split.yaml_text is not None else None,
+        frontmatter_source=text[:fm_end],
         body_line=split.body_line,
         line_count=split.body_line + body_lines,
     )
@@ -147,14 +145,25 @@ def whole_body(body: str, body_lines: int, place: Placer) -> Iterator[Placed]:
         yield place(check_section(raw, end_line), 0, raw.offset, end_offset)
 
 
-def _placer(text: str, body_line: int, body_offset: int, starts: list[int] | None) -> Placer:
-    def place(result: Checked, line: int, start: int, end: int) -> Placed:
+@dataclass(frozen=True, slots=True)
+class Placer:
+    """Puts a checked section (relative lines) at its place in one file's text."""
+
+    text: str
+    body_line: int
+    body_offset: int
+    starts: list[int] | None
+    """Line starts of the original text when it has CR line endings, else None."""
+
+    def __call__(self, result: Checked, line: int, start: int, end: int) -> Placed:
+        """Place `result`, found at body-relative `line` and body offsets start:end."""
         section = result.section
-        shift = body_line + line
+        shift = self.body_line + line
         start_line = section.range.start.line + shift
         end_line = result.end_line + shift
+        text, starts = self.text, self.starts
         if starts is None:
-            source = text[body_offset + start : body_offset + end]
+            source = text[self.body_offset + start : self.body_offset + end]
         else:
             begin = starts[start_line] if start_line < len(starts) else len(text)
             source = text[begin : starts[end_line] if end_line < len(starts) else len(text)]
@@ -171,8 +180,6 @@ def _placer(text: str, body_line: int, body_offset: int, starts: list[int] | Non
             section.fenced,
         )
         return Placed(placed, tuple(d.shifted(shift) for d in result.diagnostics))
-
-    return place
 
 
 def _diagnostic_order(problem: Diagnostic) -> tuple[int, int, str]:

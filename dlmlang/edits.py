@@ -17,6 +17,8 @@ from dlmlang.positions import Position, Range, line_starts, offset_at
 from dlmlang.sections import Section
 from dlmlang.serialize import render_section
 
+# Problems after which inserted text would not read as sections.
+_SWALLOWING = frozenset({"DLM011", "DLM034"})
 _TRAILING_EOL = re.compile(r"(?:\r\n|\r|\n)\Z")
 
 
@@ -36,33 +38,53 @@ def insert_after(document: Document, anchor: Section | None, sections: Sequence[
     """Insert `sections` right after `anchor` (a section of `document`), or at the end."""
     if not sections:
         raise EditError("nothing to insert")
+    swallowing = [d for d in document.diagnostics if d.code in _SWALLOWING]
+    if swallowing:
+        problem = swallowing[0]
+        raise EditError(
+            f"line {problem.range.start.line + 1}: {problem.message} Until then, anything "
+            "inserted after it would be swallowed; fix it first."
+        )
     newline = document.newline
     text = "".join(render_section(s) for s in sections).replace("\n", newline)
     index = _index_of(document, anchor) if anchor is not None else len(document.sections) - 1
-    if index < 0:
-        end = _end_of_frontmatter(document)
-        return TextEdit(Range(end, end), text)
-    target = document.sections[index]
-    if index + 1 < len(document.sections) or _ends_with_eol(target):
-        where = target.range.end
+    if index + 1 < len(document.sections):
+        where = document.sections[index].range.end
+        return TextEdit(Range(where, where), text)
+    source, start_line = _part(document, index)
+    end = _end_of_last_line(source, start_line)
+    if not source or _TRAILING_EOL.search(source):
+        where = Position(end.line + 1, 0) if source else end
         return TextEdit(Range(where, where), text)
     # The file's last line has no line ending: keep it that way after the insert.
-    end = _end_of_last_line(target)
     return TextEdit(Range(end, end), newline + text.rstrip("\r\n"))
 
 
 def remove_sections(document: Document, section_ids: Iterable[str]) -> list[TextEdit]:
-    """Edits removing every section whose id is in `section_ids` (whole lines)."""
+    """Edits removing every section whose id is in `section_ids` (whole lines).
+
+    Adjacent sections go in one edit. A run that ends the file without a final
+    line ending takes the line ending before it instead, so the file keeps
+    having no final line ending.
+    """
     wanted = set(section_ids)
-    edits: list[TextEdit] = []
-    for index, section in enumerate(document.sections):
+    sections = document.sections
+    runs: list[tuple[int, int]] = []
+    for index, section in enumerate(sections):
         if section.section_id not in wanted:
             continue
-        start = section.range.start
-        if not _ends_with_eol(section) and index > 0:
-            # Last line without a line ending: take the preceding line ending instead.
-            start = _end_of_last_line(document.sections[index - 1])
-        end = _end_of_last_line(section) if not _ends_with_eol(section) else section.range.end
+        if runs and runs[-1][1] == index - 1:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    edits: list[TextEdit] = []
+    for first, last in runs:
+        start, end = sections[first].range.start, sections[last].range.end
+        if not _ends_with_eol(sections[last]):
+            end = _end_of_last_line(*_part(document, last))
+            source, start_line = _part(document, first - 1)
+            if source:
+                start = _end_of_last_line(source, start_line)
         edits.append(TextEdit(Range(start, end), ""))
     return edits
 
@@ -101,16 +123,17 @@ def _ends_with_eol(section: Section) -> bool:
     return section.source is None or bool(_TRAILING_EOL.search(section.source))
 
 
-def _end_of_last_line(section: Section) -> Position:
-    source = section.source or ""
+def _part(document: Document, index: int) -> tuple[str, int]:
+    """Source text and first line of section `index`; index -1 is the frontmatter."""
+    if index < 0:
+        return document.frontmatter_source or "", 0
+    section = document.sections[index]
+    return section.source or "", section.range.start.line
+
+
+def _end_of_last_line(source: str, start_line: int) -> Position:
+    """Where the last line of `source` (starting at `start_line`) ends, before its EOL."""
     lines = re.split(r"\r\n|\r|\n", source)
-    if _TRAILING_EOL.search(source):
+    if len(lines) > 1 and lines[-1] == "":
         lines.pop()
-        last = section.range.end.line - 1
-    else:
-        last = section.range.start.line + len(lines) - 1
-    return Position(last, len(lines[-1]) if lines else 0)
-
-
-def _end_of_frontmatter(document: Document) -> Position:
-    return Position(document.body_line, 0)
+    return Position(start_line + len(lines) - 1, len(lines[-1]))

@@ -114,7 +114,7 @@ def split_frontmatter(text: str) -> FrontmatterSplit:
             yaml_text = text[first_end + 1 : start]
             body_line, body_offset = line + 1, (len(text) if end < 0 else end + 1)
             # One blank line after the closer is layout, not body (as in DLM).
-            if text.startswith("\n", body_offset) and body_offset + 1 < len(text):
+            if text.startswith("\n", body_offset):
                 body_line, body_offset = body_line + 1, body_offset + 1
             return FrontmatterSplit(yaml_text, body_line, body_offset, ())
         if end < 0:
@@ -398,5 +398,7 @@ def _construct(node: yaml.ScalarNode) -> Any:
 
 def _node_range(node: yaml.Node) -> Range:
     start, end = node.start_mark, node.end_mark
+    if start is None or end is None:
+        return Range.on_line(0, 0, 3)
     # YAML line 0 is file line 1 (after the opening `---`).
     return Range.of(start.line + 1, start.column, end.line + 1, end.column)

@@ -110,7 +110,7 @@ class _ToRaw(Transformer[Token, Any]):
 
     def lead(self, children: list[Any]) -> RawSection:
         items = [_item(c) for c in children]
-        return RawSection("lead", None, items[0].line if items else 0, items)
+        return RawSection("lead", None, 0, 0, items)
 
     def _make_section(self, kind: str, children: list[Any]) -> RawSection:
         fence: Token = children[0]

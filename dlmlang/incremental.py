@@ -98,7 +98,7 @@ class IncrementalParser:
                 checked[key] = result
                 # Placing is cached too: after an edit that keeps the line count,
                 # every other block is reused as it was.
-                where = (start, block, line, unterminated and end == len(body))
+                where = (start, block, place.body_line + line, unterminated and end == len(body))
                 placed = self._placed.get(where) if cacheable else None
                 if placed is None or placed.section.content != result.section.content:
                     placed = place(result, line, offset, end)

@@ -73,7 +73,7 @@ class Section:
     def section_id(self) -> str:
         """16 hex chars of sha256(type + "\\n" + content) (spec §1.6)."""
         name = self.kind.value if self.kind is not SectionKind.INVALID else self.type_name
-        digest = hashlib.sha256(f"{name}\n{self.content}".encode())
+        digest = hashlib.sha256(f"{name}\n{self.content}".encode("utf-8", "surrogatepass"))
         return digest.hexdigest()[:16]
 
     @property

@@ -27,7 +27,8 @@ def serialize(document: Document) -> str:
     elif document.frontmatter is not None:
         parts.append(_convert(render_frontmatter(document.frontmatter) + "\n", newline))
     for index, section in enumerate(document.sections):
-        if parts and not parts[-1].endswith(("\n", "\r")):
+        written = "".join(parts)
+        if written and written != BOM and not written.endswith(("\n", "\r")):
             parts.append(newline)
         if section.source is not None and (section.fenced or index == 0):
             parts.append(section.source)

@@ -1,0 +1,114 @@
+"""Property tests of the language core: never raises, lossless, round trips, paths agree."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dlmlang
+from dlmlang.edits import EditError, apply_edits, insert_after, remove_sections
+from dlmlang.incremental import IncrementalParser, parse_blocks
+from dlmlang.serialize import build_document, serialize
+
+from .strategies import body_text, document_text, frontmatter, newline, section
+
+SETTINGS = settings(max_examples=int(os.environ.get("DLM_HYPOTHESIS_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _shape(document: dlmlang.Document) -> list[tuple[object, ...]]:
+    return [(s, s.range, s.source, s.type_name, s.fenced) for s in document.sections]
+
+
+@SETTINGS
+@given(st.binary(max_size=300))
+def test_parse_bytes_never_raises(data: bytes) -> None:
+    document = dlmlang.parse_bytes(data)
+    assert isinstance(document.diagnostics, tuple)
+
+
+@SETTINGS
+@given(document_text())
+def test_unmodified_document_serializes_to_its_bytes(text: str) -> None:
+    assert serialize(dlmlang.parse(text)) == text
+
+
+@SETTINGS
+@given(document_text())
+def test_block_path_agrees_with_whole_document_parse(text: str) -> None:
+    whole = dlmlang.parse(text)
+    blocks = parse_blocks(text)
+    assert blocks == whole
+    assert blocks.diagnostics == whole.diagnostics
+    assert _shape(blocks) == _shape(whole)
+
+
+@SETTINGS
+@given(frontmatter, st.lists(section, max_size=5), newline)
+def test_built_documents_round_trip(fm: dlmlang.Frontmatter, sections: list[dlmlang.Section], eol: str) -> None:
+    document = build_document(fm, sections, newline=eol)
+    text = serialize(document)
+    again = dlmlang.parse(text)
+    assert again == document
+    assert again.ok, again.diagnostics
+    assert [s.section_id for s in again.sections] == [s.section_id for s in sections]
+
+
+@SETTINGS
+@given(document_text(), st.lists(section, min_size=1, max_size=3), st.data())
+def test_insert_then_remove_restores_bytes(
+    text: str, new: list[dlmlang.Section], data: st.DataObject
+) -> None:
+    document = dlmlang.parse(text)
+    if any(d.code in {"DLM011", "DLM034"} for d in document.diagnostics):
+        with pytest.raises(EditError):
+            insert_after(document, None, new)
+        return
+    anchors = [None, *document.sections]
+    anchor = data.draw(st.sampled_from(anchors))
+    edited = apply_edits(text, [insert_after(document, anchor, new)])
+    after = dlmlang.parse(edited)
+    before_ids = [s.section_id for s in document.sections]
+    inserted = [s for s in after.sections if s.section_id not in before_ids]
+    if len({s.section_id for s in new} & set(before_ids)):
+        return  # a duplicate of an existing section cannot be told apart by id
+    assert len(inserted) == len(new)
+    restored = apply_edits(edited, remove_sections(after, [s.section_id for s in inserted]))
+    assert restored == text
+
+
+@SETTINGS
+@given(document_text(), st.lists(st.tuples(st.integers(0, 40), body_text(max_lines=3)), max_size=6))
+def test_incremental_parse_equals_fresh_parse_after_edits(
+    text: str, edits: list[tuple[int, str]]
+) -> None:
+    parser = IncrementalParser()
+    parser.parse(text)
+    for line_number, replacement in edits:
+        lines = text.split("\n")
+        lines[min(line_number, len(lines) - 1)] = replacement
+        text = "\n".join(lines)
+        incremental = parser.parse(text)
+        fresh = dlmlang.parse(text)
+        assert incremental == fresh
+        assert incremental.diagnostics == fresh.diagnostics
+        assert _shape(incremental) == _shape(fresh)
+
+
+def test_one_line_edit_reparses_at_most_two_blocks() -> None:
+    sections = []
+    for i in range(1000):
+        sections.append(f"::instruction::\n### Q\nQuestion {i}?\n### A\nAnswer {i}.\n")
+    text = "---\ndlm_id: 01JQ7Z0000000000000000000A\nbase_model: x\n---\n\n" + "\n".join(sections)
+    parser = IncrementalParser()
+    parser.parse(text)
+    assert parser.block_parses == 1000
+    edited = text.replace("Answer 500.", "Answer five hundred, edited.")
+    document = parser.parse(edited)
+    assert parser.block_parses - 1000 <= 2
+    assert document.sections[500].pairs[0].answer == "Answer five hundred, edited."
+    split = edited.replace("Answer 700.", "Answer 700.\n::prose::\nnew prose")
+    parser.parse(split)
+    assert parser.block_parses - 1000 <= 1 + 2
