@@ -7,12 +7,12 @@ title; `docs/diagnostics.md` lists them and a test keeps the two in step.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from dlmlang.positions import Range
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is; only errors make `dlm check` fail."""
 
     ERROR = "error"

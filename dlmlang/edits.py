@@ -34,7 +34,9 @@ class EditError(ValueError):
     """An edit cannot be computed (e.g. its anchor section is not in the document)."""
 
 
-def insert_after(document: Document, anchor: Section | None, sections: Sequence[Section]) -> TextEdit:
+def insert_after(
+    document: Document, anchor: Section | None, sections: Sequence[Section]
+) -> TextEdit:
     """Insert `sections` right after `anchor` (a section of `document`), or at the end."""
     if not sections:
         raise EditError("nothing to insert")

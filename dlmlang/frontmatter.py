@@ -11,7 +11,7 @@ import yaml
 
 from dlmlang.diagnostics import Diagnostic, diagnostic
 from dlmlang.positions import Range
-from dlmlang.schema import FRONTMATTER, SUPPORTED_VERSION, UNSUPPORTED, Kind, KeySpec
+from dlmlang.schema import FRONTMATTER, SUPPORTED_VERSION, UNSUPPORTED, KeySpec, Kind
 from dlmlang.suggest import did_you_mean
 
 _ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
@@ -154,7 +154,9 @@ def read_frontmatter(yaml_text: str) -> tuple[Frontmatter, list[Diagnostic]]:
         return Frontmatter(dlm_id="", base_model=""), problems
     except yaml.YAMLError as error:
         problems.append(
-            diagnostic("DLM012", f"Frontmatter YAML does not parse: {error}.", Range.on_line(1, 0, 1))
+            diagnostic(
+                "DLM012", f"Frontmatter YAML does not parse: {error}.", Range.on_line(1, 0, 1)
+            )
         )
         return Frontmatter(dlm_id="", base_model=""), problems
     if root is None:
@@ -174,7 +176,9 @@ def read_frontmatter(yaml_text: str) -> tuple[Frontmatter, list[Diagnostic]]:
     return _build(values, ranges, problems), problems
 
 
-def _build(values: dict[str, Any], ranges: dict[str, Range], problems: list[Diagnostic]) -> Frontmatter:
+def _build(
+    values: dict[str, Any], ranges: dict[str, Range], problems: list[Diagnostic]
+) -> Frontmatter:
     training = values.get("training") or {}
     preference = training.get("preference") or {}
     hyper = preference.get("hyperparams") or {}
@@ -350,9 +354,9 @@ def _check_scalar(value: Any, spec: KeySpec) -> Any:
 
 
 def _in_range(number: float, spec: KeySpec) -> bool:
-    if spec.minimum is not None:
-        if number < spec.minimum or (spec.exclusive_minimum and number == spec.minimum):
-            return False
+    low = spec.minimum
+    if low is not None and (number < low or (spec.exclusive_minimum and number == low)):
+        return False
     return spec.maximum is None or number <= spec.maximum
 
 
@@ -370,7 +374,9 @@ def _expected(spec: KeySpec) -> str:
     return text
 
 
-def _wrong(dotted: str, spec: KeySpec, node: yaml.Node, expected: str, value: Any = None) -> Diagnostic:
+def _wrong(
+    dotted: str, spec: KeySpec, node: yaml.Node, expected: str, value: Any = None
+) -> Diagnostic:
     shown = f" {value!r}" if isinstance(node, yaml.ScalarNode) else ""
     default = "" if spec.default is None else f" (default: {spec.default})"
     return diagnostic(

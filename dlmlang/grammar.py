@@ -99,7 +99,7 @@ def parse_raw(text: str, start: str) -> Any:
 def _item(token: Token | Item) -> Item:
     if isinstance(token, Item):
         return token
-    return Item("text", token.line - 1, str(token))  # type: ignore[operator]
+    return Item("text", token.line - 1, token.value)  # type: ignore[operator]
 
 
 class _ToRaw(Transformer[Token, Any]):
@@ -115,7 +115,7 @@ class _ToRaw(Transformer[Token, Any]):
     def _make_section(self, kind: str, children: list[Any]) -> RawSection:
         fence: Token = children[0]
         line = fence.line - 1  # type: ignore[operator]
-        section = RawSection(kind, str(fence)[:-1], line, fence.start_pos or 0)
+        section = RawSection(kind, fence.value[:-1], line, fence.start_pos or 0)
         for child in children[1:]:
             if isinstance(child, Field):
                 section.fields.append(child)
@@ -140,7 +140,8 @@ class _ToRaw(Transformer[Token, Any]):
 
     def _make_field(self, header: str, children: list[Any]) -> Field:
         head: Token = children[0]
-        return Field(header, head.line - 1, str(head), [_item(c) for c in children[1:]])  # type: ignore[operator]
+        items = [_item(c) for c in children[1:]]
+        return Field(header, head.line - 1, head.value, items)  # type: ignore[operator]
 
     def question(self, children: list[Any]) -> Field:
         return self._make_field("Q", children)
@@ -159,39 +160,40 @@ class _ToRaw(Transformer[Token, Any]):
 
     def code_block(self, children: list[Any]) -> Item:
         first: Token = children[0]
-        text = "".join(c.text if isinstance(c, Item) else str(c) for c in children)
+        text = "".join(c.text if isinstance(c, Item) else c.value for c in children)
         unclosed = first.type == "UNCLOSED_CODE_OPEN"
         return Item("code", first.line - 1, text, unclosed=unclosed)  # type: ignore[operator]
 
     def escaped_line(self, children: list[Token]) -> Item:
         token = children[0]
-        return Item("escaped", token.line - 1, str(token)[1:])  # type: ignore[operator]
+        return Item("escaped", token.line - 1, token.value[1:])  # type: ignore[operator]
 
     def fence_like(self, children: list[Token]) -> Item:
         token = children[0]
-        return Item("fence_like", token.line - 1, str(token))  # type: ignore[operator]
+        return Item("fence_like", token.line - 1, token.value)  # type: ignore[operator]
 
     def inline_header(self, children: list[Token]) -> Item:
         token = children[0]
-        return Item("inline_header", token.line - 1, str(token))  # type: ignore[operator]
+        return Item("inline_header", token.line - 1, token.value)  # type: ignore[operator]
 
     def marker(self, children: list[Any]) -> Item:
         first: Token = children[0]
         line = first.line - 1  # type: ignore[operator]
         if first.type == "MALFORMED_MARKER":
-            return Item("marker", line, str(first), None)
-        raw = "".join(c.raw if isinstance(c, _Attribute) else str(c) for c in children)
+            return Item("marker", line, first.value, None)
+        raw = "".join(c.raw if isinstance(c, _Attribute) else c.value for c in children)
         attributes = [c.attribute for c in children if isinstance(c, _Attribute)]
         return Item("marker", line, raw, attributes)
 
     def marker_attribute(self, children: list[Token]) -> _Attribute:
         name, value = children
-        stripped = str(name).lstrip(" \t")
-        start = name.column - 1 + len(name) - len(stripped)  # type: ignore[operator]
+        stripped = name.value.lstrip(" \t")
+        start = name.column - 1 + len(name.value) - len(stripped)  # type: ignore[operator]
         end = value.end_column - 1  # type: ignore[operator]
         line = name.line - 1  # type: ignore[operator]
         where = Range.on_line(line, start, end)
-        return _Attribute(MarkerAttribute(stripped, str(value)[2:-1], where), name + value)
+        attribute = MarkerAttribute(stripped, value.value[2:-1], where)
+        return _Attribute(attribute, name.value + value.value)
 
 
 @dataclass(slots=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
-
 from typing import Any
 
 from dlmlang.document import Document, Placed, Placer, parse
@@ -102,7 +101,8 @@ class IncrementalParser:
                 placed = self._placed.get(where) if cacheable else None
                 if placed is None or placed.section.content != result.section.content:
                     placed = place(result, line, offset, end)
-                placed_now[where] = placed
+                if cacheable:
+                    placed_now[where] = placed
                 yield placed
 
         document = parse(text, body_parser=body_parser, read_yaml=self._read_yaml)

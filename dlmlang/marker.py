@@ -11,7 +11,13 @@ from dlmlang.diagnostics import Diagnostic, diagnostic
 from dlmlang.positions import Range
 from dlmlang.suggest import did_you_mean
 
-ATTRIBUTES = ("judge_name", "judge_score_chosen", "judge_score_rejected", "mined_at", "mined_run_id")
+ATTRIBUTES = (
+    "judge_name",
+    "judge_score_chosen",
+    "judge_score_rejected",
+    "mined_at",
+    "mined_run_id",
+)
 MARKER_PREFIX = "<!-- dlm-auto-mined:"
 
 _FLOAT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")

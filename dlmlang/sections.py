@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
 from dlmlang.grammar import Field, Item, RawSection
@@ -17,7 +17,7 @@ SECTION_TYPES = ("prose", "instruction", "preference")
 _ADAPTER = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
-class SectionKind(str, Enum):
+class SectionKind(StrEnum):
     """What a section is. MEDIA and INVALID sections are kept but never trained."""
 
     PROSE = "prose"
@@ -169,7 +169,7 @@ def _check_fence(
         fixes: tuple[Fix, ...] = ()
         hint = ""
         if match is not None:
-            fixed = f"::{match}{name[len(base):]}::"
+            fixed = f"::{match}{name[len(base) :]}::"
             fixes = (Fix(f"Change to `{fixed}`", fence_range, fixed),)
             hint = f" Did you mean `{fixed}`?"
         problems.append(
@@ -207,7 +207,7 @@ def _check_marker_item(item: Item, problems: list[Diagnostic]) -> Marker | None:
         problems.append(
             diagnostic(
                 "DLM060",
-                'The auto-mined marker is malformed: write it as `<!-- dlm-auto-mined: '
+                "The auto-mined marker is malformed: write it as `<!-- dlm-auto-mined: "
                 'judge_name="..." judge_score_chosen="..." judge_score_rejected="..." '
                 'mined_at="..." mined_run_id="..." -->`, values in double quotes.',
                 line_range,
@@ -263,7 +263,11 @@ def _check_item(item: Item, kind: SectionKind, problems: list[Diagnostic]) -> No
                 f"`{header} {name}` must stand alone on its line; this line is read as text. "
                 "Put the text on the next line.",
                 Range.on_line(item.line, 0, len(line)),
-                Fix(f"Move the text under `{header} {name}`", Range.on_line(item.line, 0, len(line)), fixed),
+                Fix(
+                    f"Move the text under `{header} {name}`",
+                    Range.on_line(item.line, 0, len(line)),
+                    fixed,
+                ),
             )
         )
 
@@ -289,13 +293,14 @@ def _fence_like(item: Item, problems: list[Diagnostic]) -> None:
 
 def field_body(items: list[Item]) -> str:
     """A field's body: its text without surrounding blank lines or the last LF."""
-    lines = "".join(item.text for item in items).split("\n")
-    start, end = 0, len(lines)
-    while start < end and not lines[start].strip():
-        start += 1
-    while end > start and not lines[end - 1].strip():
-        end -= 1
-    return "\n".join(lines[start:end])
+    text = items[0].text if len(items) == 1 else "".join(item.text for item in items)
+    stripped = text.rstrip()
+    if not stripped:
+        return ""
+    first = len(text) - len(text.lstrip())
+    begin = text.rfind("\n", 0, first) + 1
+    end = text.find("\n", len(stripped))
+    return text[begin : end if end >= 0 else len(text)]
 
 
 def _first_text_line(items: list[Item]) -> Item | None:
@@ -357,8 +362,7 @@ def _check_instruction(
 def _unanswered(question: Field) -> Diagnostic:
     return diagnostic(
         "DLM042",
-        "`### Q` without a `### A` after it: add a `### A` line and the answer below the "
-        "question.",
+        "`### Q` without a `### A` after it: add a `### A` line and the answer below the question.",
         _header_range(question),
     )
 
@@ -433,7 +437,7 @@ def _incomplete(prompt: Field) -> Diagnostic:
 
 
 def _check_nonempty(f: Field, problems: list[Diagnostic], code: str) -> None:
-    if not field_body(f.items).strip():
+    if not any(item.text.strip() for item in f.items):
         problems.append(
             diagnostic(
                 code,

@@ -44,8 +44,10 @@ def render_section(section: Section, *, lead: bool = False) -> str:
             raise ValueError(f"cannot render a {section.kind.value} section built in code")
         return section.source.replace("\r\n", "\n").replace("\r", "\n")
     suffix = f"#{section.adapter}" if section.adapter else ""
-    head = "" if lead and section.kind is SectionKind.PROSE and not suffix else (
-        f"::{section.kind.value}{suffix}::\n"
+    head = (
+        ""
+        if lead and section.kind is SectionKind.PROSE and not suffix
+        else (f"::{section.kind.value}{suffix}::\n")
     )
     if section.marker is not None:
         head += render_marker(section.marker) + "\n"
@@ -62,7 +64,10 @@ def render_frontmatter(frontmatter: Frontmatter) -> str:
     training = _non_default(frontmatter.training, TrainingConfig())
     if training:
         values["training"] = training
-    text = yaml.safe_dump(values, sort_keys=False, allow_unicode=True, width=1000)
+    # YAML reads NEL and the Unicode line/paragraph separators as line breaks.
+    strings = f"{frontmatter.system_prompt}{frontmatter.base_model}{frontmatter.dlm_id}"
+    plain = not any(ch in strings for ch in "\x85\u2028\u2029")
+    text = yaml.safe_dump(values, sort_keys=False, allow_unicode=plain, width=1000)
     return f"---\n{text}---\n"
 
 
@@ -122,10 +127,13 @@ def _body(section: Section, *, escaped: bool) -> str:
         return escape_body(value, context) if escaped else value
 
     if section.kind is SectionKind.INSTRUCTION and section.pairs:
-        return "\n\n".join(f"### Q\n{text(p.question)}\n### A\n{text(p.answer)}" for p in section.pairs)
+        return "\n\n".join(
+            f"### Q\n{text(p.question)}\n### A\n{text(p.answer)}" for p in section.pairs
+        )
     if section.kind is SectionKind.PREFERENCE and section.triples:
         return "\n\n".join(
-            f"### Prompt\n{text(t.prompt)}\n### Chosen\n{text(t.chosen)}\n### Rejected\n{text(t.rejected)}"
+            f"### Prompt\n{text(t.prompt)}\n### Chosen\n{text(t.chosen)}\n"
+            f"### Rejected\n{text(t.rejected)}"
             for t in section.triples
         )
     body = section.content[:-1] if section.content.endswith("\n") else section.content

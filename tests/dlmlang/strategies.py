@@ -20,7 +20,7 @@ TRICKY_LINES = [
     "::instruction#tone::",
     "::preference#Bad::",
     "::Instruction::",
-    "::image path=\"a.png\"::",
+    '::image path="a.png"::',
     " ::instruction::",
     "::instruction ::",
     "### Q",
@@ -49,7 +49,10 @@ TRICKY_LINES = [
     "\t tabbed",
 ]
 
-line = st.one_of(st.sampled_from(TRICKY_LINES), st.text(st.characters(exclude_characters="\r\n", exclude_categories=("Cs",)), max_size=12))
+line = st.one_of(
+    st.sampled_from(TRICKY_LINES),
+    st.text(st.characters(exclude_characters="\r\n", exclude_categories=("Cs",)), max_size=12),
+)
 newline = st.sampled_from(["\n", "\r\n", "\r"])
 
 

@@ -15,7 +15,11 @@ from dlmlang.serialize import build_document, serialize
 
 from .strategies import body_text, document_text, frontmatter, newline, section
 
-SETTINGS = settings(max_examples=int(os.environ.get("DLM_HYPOTHESIS_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("DLM_HYPOTHESIS_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def _shape(document: dlmlang.Document) -> list[tuple[object, ...]]:
@@ -47,7 +51,9 @@ def test_block_path_agrees_with_whole_document_parse(text: str) -> None:
 
 @SETTINGS
 @given(frontmatter, st.lists(section, max_size=5), newline)
-def test_built_documents_round_trip(fm: dlmlang.Frontmatter, sections: list[dlmlang.Section], eol: str) -> None:
+def test_built_documents_round_trip(
+    fm: dlmlang.Frontmatter, sections: list[dlmlang.Section], eol: str
+) -> None:
     document = build_document(fm, sections, newline=eol)
     text = serialize(document)
     again = dlmlang.parse(text)
@@ -66,16 +72,21 @@ def test_insert_then_remove_restores_bytes(
         with pytest.raises(EditError):
             insert_after(document, None, new)
         return
-    anchors = [None, *document.sections]
-    anchor = data.draw(st.sampled_from(anchors))
+    index = data.draw(st.integers(-1, len(document.sections) - 1))
+    anchor = document.sections[index] if index >= 0 else None
     edited = apply_edits(text, [insert_after(document, anchor, new)])
     after = dlmlang.parse(edited)
-    before_ids = [s.section_id for s in document.sections]
-    inserted = [s for s in after.sections if s.section_id not in before_ids]
-    if len({s.section_id for s in new} & set(before_ids)):
-        return  # a duplicate of an existing section cannot be told apart by id
-    assert len(inserted) == len(new)
-    restored = apply_edits(edited, remove_sections(after, [s.section_id for s in inserted]))
+    position = index + 1 if anchor is not None else len(document.sections)
+    inserted = after.sections[position : position + len(new)]
+    assert [s.kind for s in inserted] == [s.kind for s in new]
+    assert [s.pairs for s in inserted] == [s.pairs for s in new]
+    assert [s.triples for s in inserted] == [s.triples for s in new]
+    assert after.sections[:position] == document.sections[:position]
+    assert after.sections[position + len(new) :] == document.sections[position:]
+    ids = {s.section_id for s in inserted}
+    if ids & {s.section_id for s in document.sections}:
+        return  # a copy of an existing section cannot be told apart by id
+    restored = apply_edits(edited, remove_sections(after, ids))
     assert restored == text
 
 

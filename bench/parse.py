@@ -1,0 +1,141 @@
+"""Parse speed: ours vs DocumentLanguageModel 0.10.0 on the same generated 1 MB document.
+
+Run: `uv run python bench/parse.py [--size BYTES] [--repeat N] [--no-reference]`.
+Prints cold parse+validate (both of our paths), incremental re-validation after a
+one-line edit (p50/p95 and the ratio to a full re-parse), the reference parser's
+time on the same file in its own venv (scripts/dlm_reference.py) and the ratio,
+and the whole-process time of `dlm check` on a small file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import dlmlang  # noqa: E402
+from bench.generate import generate_document  # noqa: E402
+from dlmlang.incremental import IncrementalParser, parse_blocks  # noqa: E402
+
+
+def main() -> None:
+    """Run every measurement and print a table."""
+    options = _options()
+    text = generate_document(options.size)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.dlm"
+        path.write_text(text, encoding="utf-8")
+        print(
+            f"document: {len(text.encode()):,} bytes, {text.count(chr(10)):,} lines, "
+            f"{len(dlmlang.parse(text).sections):,} sections"
+        )
+        whole = _times(lambda: dlmlang.parse(text), options.repeat)
+        blocks = _times(lambda: parse_blocks(text), options.repeat)
+        _row("ours, cold parse+validate (grammar, whole body)", whole)
+        _row("ours, cold parse+validate (block path)", blocks)
+        p50, p95 = _incremental(text, options.repeat * 10)
+        full = statistics.median(whole)
+        print(
+            f"{'ours, one-line edit re-validate':52} p50 {p50 * 1e3:7.2f} ms  "
+            f"p95 {p95 * 1e3:7.2f} ms  ({full / p50:.0f}x faster than a full re-parse)"
+        )
+        if not options.no_reference:
+            _reference(path, options.repeat, full)
+    _check_startup(options.repeat)
+
+
+def _options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=1_000_000, help="document size in bytes")
+    parser.add_argument("--repeat", type=int, default=7, help="runs per measurement")
+    parser.add_argument("--no-reference", action="store_true", help="skip DocumentLanguageModel")
+    return parser.parse_args()
+
+
+def _times(run: Callable[[], object], repeat: int) -> list[float]:
+    run()  # warm-up: grammar compiled, caches filled
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _row(label: str, times: list[float]) -> None:
+    print(
+        f"{label:52} median {statistics.median(times) * 1e3:7.1f} ms  "
+        f"(min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f}, n={len(times)})"
+    )
+
+
+def _incremental(text: str, edits: int) -> tuple[float, float]:
+    parser = IncrementalParser()
+    parser.parse(text)
+    lines = text.split("\n")
+    step = max(1, len(lines) // (edits + 1))
+    times = []
+    for index in range(edits):
+        target = 20 + index * step
+        lines[target] = lines[target] + " edited"
+        edited = "\n".join(lines)
+        start = time.perf_counter()
+        parser.parse(edited)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+
+
+def _reference(path: Path, repeat: int, ours: float) -> None:
+    module = _load_reference()
+    if module is None:
+        print("DocumentLanguageModel: scripts/dlm_reference.py not found; skipped")
+        return
+    try:
+        result = module.time_reference_parse(path, repeat)
+    except Exception as error:  # the reference venv may be impossible offline
+        print(f"DocumentLanguageModel: not measured ({error})")
+        return
+    median = result["median_s"]
+    print(
+        f"{'DocumentLanguageModel 0.10.0 parse_text (same file)':52} median {median * 1e3:7.1f} ms"
+        f"  (min {result['min_s'] * 1e3:.1f}, max {result['max_s'] * 1e3:.1f}, n={repeat})"
+    )
+    print(f"{'ratio ours/reference (cold, whole body)':52} {ours / median:.2f}x  (target <= 3x)")
+
+
+def _load_reference() -> ModuleType | None:
+    script = ROOT / "scripts" / "dlm_reference.py"
+    if not script.exists():
+        return None
+    spec = importlib.util.spec_from_file_location("dlm_reference", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _check_startup(repeat: int) -> None:
+    sample = ROOT / "bench" / "samples" / "small.dlm"
+    command = [sys.executable, "-m", "dlm", "check", str(sample)]
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    _row("`dlm check` small file, whole process", times)
+    print(f"{'':52} target < 300 ms")
+
+
+if __name__ == "__main__":
+    main()
