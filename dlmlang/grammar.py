@@ -140,8 +140,13 @@ class _ToRaw(Transformer[Token, Any]):
 
     def _make_field(self, header: str, children: list[Any]) -> Field:
         head: Token = children[0]
+        line = head.line - 1  # type: ignore[operator]
         items = [_item(c) for c in children[1:]]
-        return Field(header, head.line - 1, head.value, items)  # type: ignore[operator]
+        value: str = head.value
+        split = value.index("\n") + 1
+        if split < len(value):
+            items.insert(0, Item("text", line + 1, value[split:]))
+        return Field(header, line, value[:split], items)
 
     def question(self, children: list[Any]) -> Field:
         return self._make_field("Q", children)
