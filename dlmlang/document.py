@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from dlmlang.diagnostics import Diagnostic, diagnostic
+from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
 from dlmlang.frontmatter import Frontmatter, read_frontmatter, split_frontmatter
 from dlmlang.grammar import RawSection, parse_raw
 from dlmlang.positions import Range
@@ -93,11 +93,14 @@ def parse(
         fm_end = starts[split.body_line] if split.body_line < len(starts) else len(text)
     else:
         fm_end = split.body_offset
+    newline = _newline_style(text)
+    if newline != "\n":
+        problems = [_with_newline(p, newline) if p.fixes else p for p in problems]
     return Document(
         frontmatter=frontmatter,
         sections=tuple(sections),
         diagnostics=tuple(sorted(problems, key=_diagnostic_order)),
-        newline=_newline_style(text),
+        newline=newline,
         bom=bom,
         frontmatter_source=text[:fm_end],
         body_line=split.body_line,
@@ -113,10 +116,9 @@ def parse_bytes(data: bytes) -> Document:
         text = data.decode("utf-8", errors="replace")
         document = parse(text)
         before = codecs.decode(data[: error.start], "utf-8", errors="replace")
-        line = before.count("\n")
-        column = len(before) - (before.rfind("\n") + 1)
-        if before.startswith(BOM) and line == 0:
-            column -= 1
+        before = before.removeprefix(BOM)
+        starts = _line_starts(before)
+        line, column = len(starts) - 1, len(before) - starts[-1]
         problem = diagnostic(
             "DLM001",
             f"The file is not valid UTF-8 at byte {error.start} ({error.reason}); "
@@ -180,6 +182,11 @@ class Placer:
             section.fenced,
         )
         return Placed(placed, tuple(d.shifted(shift) for d in result.diagnostics))
+
+
+def _with_newline(problem: Diagnostic, newline: str) -> Diagnostic:
+    fixes = tuple(Fix(f.title, f.range, f.new_text.replace("\n", newline)) for f in problem.fixes)
+    return Diagnostic(problem.code, problem.severity, problem.message, problem.range, fixes)
 
 
 def _diagnostic_order(problem: Diagnostic) -> tuple[int, int, str]:

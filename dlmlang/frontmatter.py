@@ -142,6 +142,9 @@ def read_frontmatter(yaml_text: str) -> tuple[Frontmatter, list[Diagnostic]]:
         root = yaml.compose(yaml_text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
+        if error.context_mark is not None and mark is not None and mark.index >= len(yaml_text):
+            # Nothing is wrong at the end itself: point where the open construct began.
+            mark = error.context_mark
         line, column = (mark.line + 1, mark.column) if mark else (1, 0)
         problem = (error.problem or error.context or "syntax error").strip()
         problems.append(
@@ -257,7 +260,7 @@ def _validate_mapping(
                     )
                 )
             continue
-        value = _validate_value(value_node, child, (*path, key), problems, ranges)
+        value = _validate_value(value_node, child, (*path, key), problems, ranges, key_range)
         if value is not _INVALID:
             values[key] = value
     for child in spec.children:
@@ -281,28 +284,32 @@ def _validate_value(
     path: tuple[str, ...],
     problems: list[Diagnostic],
     ranges: dict[str, Range],
+    key_range: Range,
 ) -> Any:
     dotted = ".".join(path)
+    where = _node_range(node)
+    if where.start == where.end:
+        where = key_range  # an empty value: point at its key
     if spec.kind is Kind.MAPPING:
         if isinstance(node, yaml.MappingNode):
             return _validate_mapping(node, spec, path, problems, ranges, _node_range(node))
         if _scalar(node) is None and isinstance(node, yaml.ScalarNode):
             return {}
-        problems.append(_wrong(dotted, spec, node, "a mapping of keys"))
+        problems.append(_wrong(dotted, spec, node, "a mapping of keys", where))
         return _INVALID
     if spec.kind is Kind.MODULES and isinstance(node, yaml.SequenceNode):
         items = [_scalar(item) for item in node.value]
         if items and all(isinstance(i, str) and i for i in items):
             return tuple(items)
-        problems.append(_wrong(dotted, spec, node, "a non-empty list of module names"))
+        problems.append(_wrong(dotted, spec, node, "a non-empty list of module names", where))
         return _INVALID
     if not isinstance(node, yaml.ScalarNode):
-        problems.append(_wrong(dotted, spec, node, _expected(spec)))
+        problems.append(_wrong(dotted, spec, node, _expected(spec), where))
         return _INVALID
     value = _scalar(node)
     checked = _check_scalar(value, spec)
     if checked is _INVALID:
-        problems.append(_wrong(dotted, spec, node, _expected(spec), value))
+        problems.append(_wrong(dotted, spec, node, _expected(spec), where, value))
         return _INVALID
     if dotted == "dlm_id" and not _ULID.fullmatch(str(checked)):
         problems.append(
@@ -375,21 +382,31 @@ def _expected(spec: KeySpec) -> str:
 
 
 def _wrong(
-    dotted: str, spec: KeySpec, node: yaml.Node, expected: str, value: Any = None
+    dotted: str, spec: KeySpec, node: yaml.Node, expected: str, where: Range, value: Any = None
 ) -> Diagnostic:
-    shown = f" {value!r}" if isinstance(node, yaml.ScalarNode) else ""
     default = "" if spec.default is None else f" (default: {spec.default})"
+    if isinstance(node, yaml.ScalarNode) and (value is None or value == ""):
+        found = "it is empty"
+    elif isinstance(node, yaml.ScalarNode):
+        found = f"not {value!r}"
+    else:
+        found = "not a " + ("list" if isinstance(node, yaml.SequenceNode) else "mapping")
     return diagnostic(
-        "DLM017",
-        f"`{dotted}` must be {expected}{default}, not{shown or ' this'}. {spec.doc}",
-        _node_range(node),
+        "DLM017", f"`{dotted}` must be {expected}{default}; {found}. {spec.doc}", where
     )
 
 
 def _scalar(node: yaml.Node) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         return node
-    return _construct(node)
+    value = _construct(node)
+    # YAML 1.1 wants a dot in floats; `1e-4` is a number to anyone writing one.
+    if isinstance(value, str) and not node.style and _EXPONENT_FLOAT.fullmatch(value):
+        return float(value)
+    return value
+
+
+_EXPONENT_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")

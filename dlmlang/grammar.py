@@ -6,6 +6,7 @@ with their relative line numbers). `sections.py` checks the rules on that.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -94,6 +95,31 @@ def parser() -> Lark:
 def parse_raw(text: str, start: str) -> Any:
     """Parse LF-normalised text ending in "\\n" from `start`; raw sections out."""
     return parser().parse(text, start=start)
+
+
+def malformed_marker_span(line: str) -> tuple[int, int]:
+    """Columns of the first part of a malformed marker line that is not `name="value"`.
+
+    Walks the line with the grammar's own attribute terminals; used to point a
+    DLM060 at the offending attribute rather than at the whole line.
+    """
+    terminals = {t.name: t.pattern.to_regexp() for t in parser().terminals}
+    name = re.compile(terminals["ATTRIBUTE_NAME"])
+    value = re.compile(terminals["ATTRIBUTE_VALUE"])
+    prefix = "<!-- dlm-auto-mined:"
+    if not line.startswith(prefix):
+        return 0, len(line)
+    position = len(prefix)
+    while (found := name.match(line, position)) and (pair := value.match(line, found.end())):
+        position = pair.end()
+    start = len(line) - len(line[position:].lstrip(" \t"))
+    if start >= len(line):
+        return 0, len(line)  # every attribute is fine: the closing `-->` is missing
+    following = _NEXT_PART.search(line, start + 1)
+    return start, following.start() if following else len(line)
+
+
+_NEXT_PART = re.compile(r"[ \t]+(?:[A-Za-z_][A-Za-z0-9_]*=|-->)")
 
 
 def _item(token: Token | Item) -> Item:

@@ -20,10 +20,10 @@ ATTRIBUTES = (
 )
 MARKER_PREFIX = "<!-- dlm-auto-mined:"
 
-_FLOAT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_RUN_ID = re.compile(r"\d+")
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_RUN_ID = re.compile(r"[0-9]+")
 _ISO_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:[0-9]{2})"
 )
 _ENCODE = {"&": "&amp;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;"}
 _DECODE = re.compile(r"&(?:amp|quot|#10|#13);")

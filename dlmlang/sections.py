@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
-from dlmlang.grammar import Field, Item, RawSection
+from dlmlang.grammar import Field, Item, RawSection, malformed_marker_span
 from dlmlang.marker import Marker, check_marker
 from dlmlang.positions import Range
 from dlmlang.suggest import closest
@@ -164,6 +164,16 @@ def _check_fence(
         )
         return SectionKind.MEDIA, name.split()[0], None
     base, _, suffix = name.partition("#")
+    if raw.kind == "unknown" and not base:
+        problems.append(
+            diagnostic(
+                "DLM030",
+                f"A fence needs a section type before `#`: write `::instruction{name}::` "
+                f"(or prose, preference).",
+                fence_range,
+            )
+        )
+        return SectionKind.INVALID, name, None
     if raw.kind == "unknown":
         match = closest(base, SECTION_TYPES)
         fixes: tuple[Fix, ...] = ()
@@ -204,13 +214,15 @@ def _check_fence(
 def _check_marker_item(item: Item, problems: list[Diagnostic]) -> Marker | None:
     line_range = Range.on_line(item.line, 0, len(item.text) - 1)
     if item.attributes is None:
+        start, end = malformed_marker_span(item.text[:-1])
         problems.append(
             diagnostic(
                 "DLM060",
-                "The auto-mined marker is malformed: write it as `<!-- dlm-auto-mined: "
+                "The auto-mined marker is malformed here: write it as `<!-- dlm-auto-mined: "
                 'judge_name="..." judge_score_chosen="..." judge_score_rejected="..." '
-                'mined_at="..." mined_run_id="..." -->`, values in double quotes.',
-                line_range,
+                'mined_at="..." mined_run_id="..." -->`, lowercase names, values in double '
+                "quotes.",
+                Range.on_line(item.line, start, end),
             )
         )
         return None
@@ -276,10 +288,12 @@ def _fence_like(item: Item, problems: list[Diagnostic]) -> None:
     line = item.text[:-1]
     name = "".join(line.strip()[2:-2].split())
     where = Range.on_line(item.line, 0, len(line))
-    base = name.partition("#")[0]
+    base, hash_sign, suffix = name.partition("#")
+    known = base if base in SECTION_TYPES else closest(base, SECTION_TYPES)
     fixes: tuple[Fix, ...] = ()
-    if base in SECTION_TYPES:
-        fixes = (Fix(f"Make it the fence `::{name}::`", where, f"::{name}::"),)
+    if known is not None:
+        fence = f"::{known}{hash_sign}{suffix}::"
+        fixes = (Fix(f"Make it the fence `{fence}`", where, fence),)
     problems.append(
         diagnostic(
             "DLM033",
@@ -305,7 +319,8 @@ def field_body(items: list[Item]) -> str:
 
 def _first_text_line(items: list[Item]) -> Item | None:
     for item in items:
-        if item.text.strip():
+        # A misplaced marker has a diagnostic of its own.
+        if item.kind != "marker" and item.text.strip():
             return item
     return None
 
