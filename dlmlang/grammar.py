@@ -89,6 +89,7 @@ def parser() -> Lark:
         start=list(START_SYMBOLS),
         maybe_placeholders=False,
         transformer=_ToRaw(),
+        cache=True,  # the LALR tables, in the temp dir, keyed by the grammar's hash
     )
 
 
