@@ -1,0 +1,5 @@
+"""`python -m dlm` runs the CLI."""
+
+from dlm.cli import main
+
+main()
