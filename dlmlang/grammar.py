@@ -72,7 +72,7 @@ class RawSection:
 
 def grammar_text() -> str:
     """The text of `dlm.lark`: from the installed package, else the source tree."""
-    packaged = resources.files("dlmlang").joinpath("grammar", "dlm.lark")
+    packaged = resources.files("dlmlang").joinpath("dlm.lark")
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
     source_tree = Path(__file__).resolve().parent.parent / "grammar" / "dlm.lark"
