@@ -161,7 +161,7 @@ class Placer:
         """Place `result`, found at body-relative `line` and body offsets start:end."""
         section = result.section
         shift = self.body_line + line
-        start_line = section.range.start.line + shift
+        start_line = result.start_line + shift
         end_line = result.end_line + shift
         text, starts = self.text, self.starts
         if starts is None:

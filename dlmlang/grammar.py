@@ -15,6 +15,7 @@ from typing import Any
 
 from lark import Lark, Token, Transformer
 
+from dlmlang.lalr import TableParser
 from dlmlang.marker import MarkerAttribute
 from dlmlang.positions import Range
 
@@ -93,9 +94,14 @@ def parser() -> Lark:
     )
 
 
+@cache
+def _table_parser() -> TableParser:
+    return TableParser(parser())
+
+
 def parse_raw(text: str, start: str) -> Any:
     """Parse LF-normalised text ending in "\\n" from `start`; raw sections out."""
-    return parser().parse(text, start=start)
+    return _table_parser().parse(text, start)
 
 
 def malformed_marker_span(line: str) -> tuple[int, int]:

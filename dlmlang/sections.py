@@ -87,7 +87,10 @@ class Checked:
     """A section built from a raw section, and what was wrong with it."""
 
     section: Section
+    """The section; its range is set when it is placed in the file."""
     diagnostics: list[Diagnostic]
+    start_line: int
+    """Relative line of its fence (or first prose line)."""
     end_line: int
     """Relative line after the section's last line."""
 
@@ -124,10 +127,9 @@ def check_section(raw: RawSection, end_line: int) -> Checked:
         pairs=pairs,
         triples=triples,
         type_name=type_name,
-        range=Range.of(raw.line, 0, end_line, 0),
         fenced=raw.fence is not None,
     )
-    return Checked(section, problems, end_line)
+    return Checked(section, problems, raw.line, end_line)
 
 
 def _all_items(items: list[Item], fields: list[Field]) -> list[Item]:
@@ -152,14 +154,13 @@ def _check_fence(
     if raw.fence is None:
         return SectionKind.PROSE, "prose", None
     name = raw.fence[2:-2]
-    fence_range = Range.on_line(raw.line, 0, len(raw.fence))
     if raw.kind == "media":
         problems.append(
             diagnostic(
                 "DLM032",
                 "Image and audio sections are DocumentLanguageModel features that dlm does "
                 "not train on; this section is skipped.",
-                fence_range,
+                _fence_range(raw),
             )
         )
         return SectionKind.MEDIA, name.split()[0], None
@@ -170,7 +171,7 @@ def _check_fence(
                 "DLM030",
                 f"A fence needs a section type before `#`: write `::instruction{name}::` "
                 f"(or prose, preference).",
-                fence_range,
+                _fence_range(raw),
             )
         )
         return SectionKind.INVALID, name, None
@@ -180,14 +181,14 @@ def _check_fence(
         hint = ""
         if match is not None:
             fixed = f"::{match}{name[len(base) :]}::"
-            fixes = (Fix(f"Change to `{fixed}`", fence_range, fixed),)
+            fixes = (Fix(f"Change to `{fixed}`", _fence_range(raw), fixed),)
             hint = f" Did you mean `{fixed}`?"
         problems.append(
             diagnostic(
                 "DLM030",
                 f"Unknown section type `{base}` (types are case-sensitive: "
                 f"{', '.join(SECTION_TYPES)}).{hint}",
-                fence_range,
+                _fence_range(raw),
                 *fixes,
             )
         )
@@ -209,6 +210,10 @@ def _check_fence(
                 )
             )
     return SectionKind(base), base, adapter
+
+
+def _fence_range(raw: RawSection) -> Range:
+    return Range.on_line(raw.line, 0, len(raw.fence or ""))
 
 
 def _check_marker_item(item: Item, problems: list[Diagnostic]) -> Marker | None:
@@ -368,7 +373,7 @@ def _check_instruction(
                 "DLM040",
                 "This instruction section has no `### Q` / `### A` pair: add one (a `### Q` "
                 "line, the question, a `### A` line, the answer) or remove the fence.",
-                Range.on_line(raw.line, 0, len(raw.fence or "")),
+                _fence_range(raw),
             )
         )
     return tuple(pairs)
@@ -436,7 +441,7 @@ def _check_preference(
                 "DLM050",
                 "This preference section has no triple: add `### Prompt`, `### Chosen` and "
                 "`### Rejected` lines, each followed by its text, or remove the fence.",
-                Range.on_line(raw.line, 0, len(raw.fence or "")),
+                _fence_range(raw),
             )
         )
     return tuple(triples)

