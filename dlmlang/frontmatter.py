@@ -353,6 +353,9 @@ def _check_scalar(value: Any, spec: KeySpec) -> Any:
             return _INVALID
         return value if _in_range(float(value), spec) else _INVALID
     if kind is Kind.FLOAT:
+        # YAML 1.1 wants a dot in floats; `1e-4` is a number to anyone writing one.
+        if isinstance(value, str) and _EXPONENT_FLOAT.fullmatch(value):
+            value = float(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return _INVALID
         number = float(value)
@@ -399,11 +402,7 @@ def _wrong(
 def _scalar(node: yaml.Node) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         return node
-    value = _construct(node)
-    # YAML 1.1 wants a dot in floats; `1e-4` is a number to anyone writing one.
-    if isinstance(value, str) and not node.style and _EXPONENT_FLOAT.fullmatch(value):
-        return float(value)
-    return value
+    return _construct(node)
 
 
 _EXPONENT_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")

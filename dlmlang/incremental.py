@@ -99,7 +99,7 @@ class IncrementalParser:
                 # every other block is reused as it was.
                 where = (start, block, place.body_line + line, unterminated and end == len(body))
                 placed = self._placed.get(where) if cacheable else None
-                if placed is None or placed.section.content != result.section.content:
+                if placed is None or placed.section.content != result.parts.content:
                     placed = place(result, line, offset, end)
                 if cacheable:
                     placed_now[where] = placed

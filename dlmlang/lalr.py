@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lark import Lark, Token
+from lark import Lark
 from lark.parsers.lalr_analysis import Shift
 
 
@@ -48,7 +48,7 @@ class TableParser:
         state_stack = [self._start_states[start]]
         value_stack: list[Any] = []
         end_state = self._end_states[start]
-        new_token: Any = Token._future_new
+        new_token = LineToken
         position, line, line_start, length = 0, 1, 0, len(text)
         token = None
         while True:
@@ -60,7 +60,7 @@ class TableParser:
                 else:
                     raise _UnexpectedInputError
                 value = match.group(0)
-                kind = match.lastgroup
+                kind = match.lastgroup or ""
                 newlines = value.count("\n")
                 end = position + len(value)
                 end_line = line + newlines
@@ -92,6 +92,48 @@ class TableParser:
                 state_stack.append(states[state_stack[-1]][argument.origin.name][1])
                 if kind == "$END" and state_stack[-1] == end_state:
                     return value_stack[-1]
+
+
+class LineToken:
+    """A token as the rule callbacks see it: Lark's Token fields, without the str.
+
+    Lark's Token is a str subclass with a dict; this one is slotted and built
+    several times faster. The transformer reads only these fields.
+    """
+
+    __slots__ = (
+        "column",
+        "end_column",
+        "end_line",
+        "end_pos",
+        "line",
+        "start_pos",
+        "type",
+        "value",
+    )
+
+    def __init__(
+        self,
+        type: str,
+        value: str,
+        start_pos: int,
+        line: int,
+        column: int,
+        end_line: int | None = None,
+        end_column: int | None = None,
+        end_pos: int | None = None,
+    ) -> None:
+        self.type = type
+        self.value = value
+        self.start_pos = start_pos
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
+        self.end_pos = end_pos
+
+    def __repr__(self) -> str:
+        return f"LineToken({self.type!r}, {self.value!r})"
 
 
 class _UnexpectedInputError(Exception):

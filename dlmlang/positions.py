@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Position:
-    """A point in the text: 0-based line, 0-based code-point offset in that line."""
+class Position(NamedTuple):
+    """A point in the text: 0-based line, 0-based code-point offset in that line.
+
+    A named tuple rather than a dataclass: documents hold tens of thousands and
+    tuples are built several times faster; ordering is by line, then character.
+    """
 
     line: int
     character: int
@@ -16,8 +19,7 @@ class Position:
         return f"{self.line}:{self.character}"
 
 
-@dataclass(frozen=True, slots=True)
-class Range:
+class Range(NamedTuple):
     """A half-open span [start, end) of the original text."""
 
     start: Position
@@ -37,9 +39,9 @@ class Range:
         """The same range moved down by `lines` lines."""
         if lines == 0:
             return self
+        start, end = self
         return Range(
-            Position(self.start.line + lines, self.start.character),
-            Position(self.end.line + lines, self.end.character),
+            Position(start.line + lines, start.character), Position(end.line + lines, end.character)
         )
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
 from dlmlang.grammar import Field, Item, RawSection, malformed_marker_span
@@ -82,12 +83,24 @@ class Section:
         return self.kind is SectionKind.PROSE and not self.content.strip()
 
 
+class SectionParts(NamedTuple):
+    """A section's fields up to `type_name`; the place in the file comes later."""
+
+    kind: SectionKind
+    content: str
+    adapter: str | None
+    marker: Marker | None
+    pairs: tuple[QAPair, ...]
+    triples: tuple[PreferenceTriple, ...]
+    type_name: str
+
+
 @dataclass(slots=True)
 class Checked:
-    """A section built from a raw section, and what was wrong with it."""
+    """A raw section checked: its parts and what was wrong with it (relative lines)."""
 
-    section: Section
-    """The section; its range is set when it is placed in the file."""
+    parts: SectionParts
+    fenced: bool
     diagnostics: list[Diagnostic]
     start_line: int
     """Relative line of its fence (or first prose line)."""
@@ -119,17 +132,8 @@ def check_section(raw: RawSection, end_line: int) -> Checked:
         # Headers only exist in instruction and preference grammars.
         assert not raw.fields
     content = _content(items, raw.fields)
-    section = Section(
-        kind=kind,
-        content=content,
-        adapter=adapter,
-        marker=marker,
-        pairs=pairs,
-        triples=triples,
-        type_name=type_name,
-        fenced=raw.fence is not None,
-    )
-    return Checked(section, problems, raw.line, end_line)
+    parts = SectionParts(kind, content, adapter, marker, pairs, triples, type_name)
+    return Checked(parts, raw.fence is not None, problems, raw.line, end_line)
 
 
 def _all_items(items: list[Item], fields: list[Field]) -> list[Item]:
