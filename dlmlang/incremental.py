@@ -70,7 +70,7 @@ class IncrementalParser:
 
     def __init__(self) -> None:
         self._checked: dict[tuple[str, str], Checked] = {}
-        self._placed: dict[tuple[str, str, int, bool], Placed] = {}
+        self._placed: dict[tuple[str, str, int, bool], tuple[Checked, Placed]] = {}
         self._frontmatter: tuple[str, Any] | None = None
         self.block_parses = 0
         """How many blocks went through the grammar so far (tests count them)."""
@@ -78,7 +78,7 @@ class IncrementalParser:
     def parse(self, text: str) -> Document:
         """Parse `text`, reusing unchanged blocks from the previous call."""
         checked: dict[tuple[str, str], Checked] = {}
-        placed_now: dict[tuple[str, str, int, bool], Placed] = {}
+        placed_now: dict[tuple[str, str, int, bool], tuple[Checked, Placed]] = {}
         cacheable = "\r" not in text
         unterminated = not text.endswith("\n")
 
@@ -89,20 +89,23 @@ class IncrementalParser:
                 if start == "lead" and end == 0:
                     continue
                 block = body[offset:end]
-                key = (start, block)
-                result = checked.get(key) or self._checked.get(key)
-                if result is None:
-                    result = _parse_block(block, start)
-                    self.block_parses += 1
-                checked[key] = result
                 # Placing is cached too: after an edit that keeps the line count,
-                # every other block is reused as it was.
+                # every other block is reused as it was, found with one lookup.
                 where = (start, block, place.body_line + line, unterminated and end == len(body))
-                placed = self._placed.get(where) if cacheable else None
-                if placed is None or placed.section.content != result.parts.content:
+                hit = self._placed.get(where) if cacheable else None
+                if hit is not None:
+                    result, placed = hit
+                else:
+                    key = (start, block)
+                    known = checked.get(key) or self._checked.get(key)
+                    if known is None:
+                        known = _parse_block(block, start)
+                        self.block_parses += 1
+                    result = known
                     placed = place(result, line, offset, end)
+                checked[(start, block)] = result
                 if cacheable:
-                    placed_now[where] = placed
+                    placed_now[where] = (result, placed)
                 yield placed
 
         document = parse(text, body_parser=body_parser, read_yaml=self._read_yaml)

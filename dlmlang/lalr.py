@@ -25,10 +25,19 @@ class TableParser:
         lalr: Any = frontend.parser.parser
         table = lalr.parse_table
         self._lark = lark
-        self._states: dict[int, dict[str, tuple[Any, Any]]] = table.states
+        callbacks = lalr.callbacks
+        # Per state: symbol -> (state to shift or go to, None) or (0, reduction).
+        self._table: dict[int, dict[str, tuple[int, Any]]] = {
+            state: {
+                symbol: (argument, None)
+                if action is Shift
+                else (0, (len(argument.expansion), argument.origin.name, callbacks[argument]))
+                for symbol, (action, argument) in actions.items()
+            }
+            for state, actions in table.states.items()
+        }
         self._start_states: dict[str, int] = table.start_states
         self._end_states: dict[str, int] = table.end_states
-        self._callbacks: dict[Any, Any] = lalr.callbacks
         lexers = frontend.lexer.lexers
         self._scanners: dict[int, list[re.Pattern[str]]] = {
             state: [mre for mre in lexer.scanner._mres] for state, lexer in lexers.items()
@@ -44,13 +53,13 @@ class TableParser:
             return self._lark.parse(text, start=start)  # raises Lark's own, precise error
 
     def _parse(self, text: str, start: str) -> Any:
-        states, callbacks, scanners = self._states, self._callbacks, self._scanners
+        table, scanners = self._table, self._scanners
         state_stack = [self._start_states[start]]
         value_stack: list[Any] = []
+        push_state, push_value = state_stack.append, value_stack.append
         end_state = self._end_states[start]
         new_token = LineToken
         position, line, line_start, length = 0, 1, 0, len(text)
-        token = None
         while True:
             if position < length:
                 for pattern in scanners[state_stack[-1]]:
@@ -73,23 +82,23 @@ class TableParser:
                 token = new_token(kind, "", position, line, position - line_start + 1)
             # Reduce as long as the table says so, then shift (or accept at $END).
             while True:
-                actions = states[state_stack[-1]]
-                if kind not in actions:
+                step = table[state_stack[-1]].get(kind)
+                if step is None:
                     raise _UnexpectedInputError
-                action, argument = actions[kind]
-                if action is Shift:
-                    state_stack.append(argument)
-                    value_stack.append(token)
+                target, reduction = step
+                if reduction is None:
+                    push_state(target)
+                    push_value(token)
                     break
-                size = len(argument.expansion)
+                size, origin, callback = reduction
                 if size:
                     children = value_stack[-size:]
                     del state_stack[-size:]
                     del value_stack[-size:]
                 else:
                     children = []
-                value_stack.append(callbacks[argument](children))
-                state_stack.append(states[state_stack[-1]][argument.origin.name][1])
+                push_value(callback(children))
+                push_state(table[state_stack[-1]][origin][0])
                 if kind == "$END" and state_stack[-1] == end_state:
                     return value_stack[-1]
 
