@@ -4,7 +4,7 @@ Pure: no file I/O beyond reading its own grammar, no torch, never raises on inpu
 """
 
 from dlmlang.diagnostics import RULES, Diagnostic, Fix, Rule, Severity
-from dlmlang.document import Document, parse, parse_bytes
+from dlmlang.document import Document, parse, parse_bytes, parse_section_text
 from dlmlang.frontmatter import Frontmatter, PreferenceConfig, TrainingConfig
 from dlmlang.marker import Marker
 from dlmlang.positions import Position, Range
@@ -29,4 +29,5 @@ __all__ = [
     "TrainingConfig",
     "parse",
     "parse_bytes",
+    "parse_section_text",
 ]

@@ -140,6 +140,29 @@ def parse_bytes(data: bytes) -> Document:
         )
 
 
+def parse_section_text(text: str) -> Section | None:
+    """One section from its text as dlm writes it (fence first, see `render_section`).
+
+    Used to rebuild sections kept outside a document (replay, staged plans).
+    Returns None unless the text is exactly one valid prose, instruction or
+    preference section.
+    """
+    normal = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not normal.endswith("\n"):
+        normal += "\n"
+    try:
+        raws: list[RawSection] = parse_raw(normal, "body")
+    except Exception:  # text that is not a body at all
+        return None
+    if len(raws) != 1 or raws[0].fence is None:
+        return None
+    result = check_section(raws[0], normal.count("\n"))
+    if any(d.severity.value == "error" for d in result.diagnostics):
+        return None
+    end = Position(result.end_line, 0)
+    return Section(*result.parts, Range(Position(0, 0), end), text, result.fenced)
+
+
 def whole_body(body: str, body_lines: int, place: Placer) -> Iterator[Placed]:
     """The reference path: one parse of the whole body from the `body` start symbol."""
     raws: list[RawSection] = parse_raw(body, "body") if body else []

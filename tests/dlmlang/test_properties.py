@@ -13,7 +13,7 @@ import dlmlang
 from dlmlang.edits import EditError, apply_edits, insert_after, remove_sections
 from dlmlang.grammar import START_SYMBOLS, parse_raw, parser
 from dlmlang.incremental import IncrementalParser, parse_blocks
-from dlmlang.serialize import build_document, serialize
+from dlmlang.serialize import build_document, render_section, serialize
 
 from .strategies import body_text, document_text, frontmatter, newline, section
 
@@ -140,3 +140,10 @@ def test_table_driver_equals_lark_parse(text: str, start: str) -> None:
             parse_raw(body, start)
         return
     assert parse_raw(body, start) == expected
+
+
+@SETTINGS
+@given(section)
+def test_a_rendered_section_reads_back_alone(built: dlmlang.Section) -> None:
+    again = dlmlang.parse_section_text(render_section(built))
+    assert again == built
