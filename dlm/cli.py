@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
 from dlm.commands.check import check
+from dlm.commands.demo import demo
 from dlm.commands.init import init
+from dlm.commands.metrics import metrics
+from dlm.commands.prompt import prompt
+from dlm.commands.show import show
+from dlm.commands.train import train
 from dlm.errors import CliError
 
 HELP = """dlm: train a language-model adapter from a .dlm document, and edit it with a
@@ -26,8 +34,25 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-app.command()(check)
-app.command()(init)
+
+
+def _translated(command: Callable[..., None]) -> Callable[..., None]:
+    """The command with CliError turned into one message on stderr and its exit code."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except CliError as error:
+            typer.echo(f"dlm: {error.message}", err=True)
+            raise typer.Exit(error.code) from None
+
+    return run
+
+
+# The commands, in the order `dlm --help` lists them.
+for _command in (demo, init, check, train, prompt, show, metrics):
+    app.command()(_translated(_command))
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ dlm_version: 15
 base_model: smollm2-135m
 system_prompt: You are the harbour assistant of Harwick Island. Answer briefly.
 training:
-  max_steps: 40
+  max_steps: 30
 ---
 
 Harwick Island lies off the north coast. Its only harbour is Gullmouth, and the

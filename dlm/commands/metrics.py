@@ -1,0 +1,109 @@
+"""`dlm metrics`: runs, steps and evals from metrics.sqlite, as text, JSON or a plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dlm.documents import load_valid_document
+from dlm.errors import CliError
+
+
+def metrics(
+    path: Annotated[Path, typer.Argument(help="The .dlm document.")],
+    run_id: Annotated[int | None, typer.Option(help="Only this run.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON of docs/json.md.")
+    ] = False,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write loss curves (one per run) to this PNG file.")
+    ] = None,
+) -> None:
+    """Show training runs with their steps and evaluations.
+
+    Example: dlm metrics notes.dlm --run-id 1 --json
+    """
+    loaded = load_valid_document(path)
+    from trainer.store import Store, dlm_home
+
+    store = Store.open(loaded.frontmatter.dlm_id, dlm_home())
+    runs = store.metrics.runs()
+    if run_id is not None:
+        runs = [r for r in runs if r.run_id == run_id]
+        if not runs:
+            raise CliError(f"No run {run_id} for {path}; `dlm show {path}` lists the runs.")
+    report = [_run_json(store, run) for run in runs]
+    if plot is not None:
+        _plot(report, plot)
+        typer.echo(f"Wrote {plot}.", err=True)
+    if as_json:
+        typer.echo(json.dumps({"schema_version": 1, "runs": report}, indent=2))
+        return
+    if not report:
+        typer.echo(f"No runs yet. Train with `dlm train {path}`.")
+    for run in report:
+        losses = [s["loss"] for s in run["steps"] if s["loss"] is not None]
+        first = f"{losses[0]:.3f}" if losses else "-"
+        last = f"{losses[-1]:.3f}" if losses else "-"
+        typer.echo(
+            f"run {run['run_id']} {run['phase']} {run['status']}: {len(run['steps'])} steps, "
+            f"loss {first} -> {last}, adapter {run['adapter_version'] or '-'}"
+        )
+        for evaluation in run["evals"]:
+            typer.echo(
+                f"  {evaluation['name']} = {evaluation['value']:.4f} (step {evaluation['step']})"
+            )
+
+
+def _run_json(store: Any, run: Any) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "phase": run.phase,
+        "method": run.method,
+        "status": run.status,
+        "seed": run.seed,
+        "base_model": run.base_model,
+        "adapter_version": run.adapter_version,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "steps": [
+            {
+                "step": s.step,
+                "loss": s.loss,
+                "learning_rate": s.learning_rate,
+                "grad_norm": s.grad_norm,
+                "tokens_per_second": s.tokens_per_second,
+            }
+            for s in store.metrics.steps(run.run_id)
+        ],
+        "evals": [
+            {"step": e.step, "name": e.name, "value": e.value}
+            for e in store.metrics.evals(run.run_id)
+        ],
+    }
+
+
+def _plot(report: list[dict[str, Any]], target: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(8, 4.5), dpi=120)
+    for run in report:
+        points = [(s["step"], s["loss"]) for s in run["steps"] if s["loss"] is not None]
+        if points:
+            steps, losses = zip(*points, strict=True)
+            axes.plot(steps, losses, marker=".", label=f"run {run['run_id']} ({run['phase']})")
+    axes.set_xlabel("optimizer step")
+    axes.set_ylabel("training loss")
+    axes.set_title("dlm training loss")
+    axes.grid(alpha=0.3)
+    if report:
+        axes.legend()
+    figure.tight_layout()
+    figure.savefig(target)
+    pyplot.close(figure)

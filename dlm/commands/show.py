@@ -1,0 +1,80 @@
+"""`dlm show`: the document and its store at a glance."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dlm.documents import load_valid_document
+
+
+def show(
+    path: Annotated[Path, typer.Argument(help="The .dlm document.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON of docs/json.md.")
+    ] = False,
+) -> None:
+    """Summarise a document: sections by type, auto-mined count, adapter versions, runs.
+
+    Example: dlm show notes.dlm --json
+    """
+    loaded = load_valid_document(path)
+    from trainer.store import Store, dlm_home
+
+    store = Store.open(loaded.frontmatter.dlm_id, dlm_home())
+    summary = _summary(loaded.document, store, str(path))
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    counts = summary["document"]["sections"]
+    typer.echo(f"{path}  (dlm_id {summary['dlm_id']}, base model {summary['base_model']})")
+    typer.echo(
+        "sections: "
+        + ", ".join(f"{count} {kind}" for kind, count in counts.items())
+        + f"; {summary['document']['auto_mined']} auto-mined"
+    )
+    versions = summary["store"]["adapter_versions"]
+    current = summary["store"]["current"]
+    typer.echo(f"adapter: {current or 'none yet'} ({len(versions)} version(s)) in {store.root}")
+    for run in summary["store"]["runs"]:
+        typer.echo(
+            f"  run {run['run_id']}: {run['phase']} {run['status']} -> "
+            f"{run['adapter_version'] or '-'} ({run['started_at']})"
+        )
+
+
+def _summary(document: Any, store: Any, path: str) -> dict[str, Any]:
+    sections = document.content_sections()
+    kinds = Counter(s.kind.value for s in sections)
+    return {
+        "schema_version": 1,
+        "path": path,
+        "dlm_id": document.frontmatter.dlm_id,
+        "base_model": document.frontmatter.base_model,
+        "document": {
+            "sections": dict(sorted(kinds.items())),
+            "auto_mined": sum(1 for s in sections if s.auto_mined),
+        },
+        "store": {
+            "root": str(store.root),
+            "current": store.current_version(),
+            "adapter_versions": store.versions(),
+            "runs": [
+                {
+                    "run_id": run.run_id,
+                    "phase": run.phase,
+                    "method": run.method,
+                    "status": run.status,
+                    "adapter_version": run.adapter_version,
+                    "started_at": run.started_at,
+                    "ended_at": run.ended_at,
+                    "world_size": run.world_size,
+                }
+                for run in store.metrics.runs()
+            ],
+        },
+    }

@@ -1,0 +1,64 @@
+"""A rich progress bar for training, fed by the trainer's events."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from trainer.events import StepEvent
+
+
+class RichEvents:
+    """Messages on stderr and a bar with step, loss, tokens/s and ETA."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self._console = console or Console(stderr=True)
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"),
+            TextColumn("{task.fields[speed]} tok/s"),
+            TimeRemainingColumn(),
+            console=self._console,
+            transient=False,
+        )
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> RichEvents:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+    def message(self, text: str) -> None:
+        """Print a line above the bar."""
+        self._progress.console.print(text)
+
+    def start(self, total_steps: int) -> None:
+        """Show the bar."""
+        self._task = self._progress.add_task("training", total=total_steps, loss="-", speed="-")
+
+    def step(self, event: StepEvent) -> None:
+        """Advance the bar."""
+        if self._task is None:
+            self.start(event.total_steps)
+        assert self._task is not None
+        loss = f"{event.loss:.3f}" if event.loss is not None else "-"
+        speed = f"{event.tokens_per_second:,.0f}" if event.tokens_per_second else "-"
+        self._progress.update(self._task, completed=event.step, loss=loss, speed=speed)

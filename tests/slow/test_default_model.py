@@ -1,0 +1,35 @@
+"""The real embedded model end to end: demo, facts learned, show and metrics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dlm.cli import app
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def test_demo_teaches_a_fact_the_base_model_gets_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DLM_HOME", str(tmp_path / "home"))
+    result = runner.invoke(app, ["demo", str(tmp_path / "demo"), "--max-steps", "30"])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "demo" / "notes.dlm"
+    question = "When does the Tern leave Gullmouth?"
+    base = runner.invoke(app, ["prompt", str(path), question, "--adapter-version", "base"])
+    trained = runner.invoke(app, ["prompt", str(path), question])
+    assert "7:40" not in base.stdout
+    assert "7:40" in trained.stdout
+
+    shown = json.loads(runner.invoke(app, ["show", str(path), "--json"]).stdout)
+    assert shown["store"]["current"] == "v0001"
+    metrics = json.loads(runner.invoke(app, ["metrics", str(path), "--json"]).stdout)
+    losses = [s["loss"] for s in metrics["runs"][0]["steps"]]
+    assert len(losses) == 30 and losses[-1] < losses[0] / 4
+    assert (tmp_path / "home" / "models" / "smollm2-135m" / "model.safetensors").exists()

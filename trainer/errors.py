@@ -1,0 +1,23 @@
+"""The trainer's exceptions: one root, a few categories, messages that say what to do."""
+
+from __future__ import annotations
+
+
+class TrainerError(Exception):
+    """A run cannot go on; the message says what happened, why, and what to do."""
+
+
+class StoreLockedError(TrainerError):
+    """Another dlm process holds the document's store."""
+
+
+class CorruptStoreError(TrainerError):
+    """A store file is unreadable or inconsistent."""
+
+
+class NoAdapterError(TrainerError):
+    """The command needs a trained adapter and there is none yet."""
+
+
+class ModelNotFoundError(TrainerError):
+    """The base model cannot be found locally (dlm never downloads)."""

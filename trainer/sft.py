@@ -1,0 +1,261 @@
+"""The SFT phase: LoRA on the base model (or the current adapter) with trl's SFTTrainer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from dlmlang import Document, SectionKind
+from dlmlang.serialize import render_section
+from trainer.data import Row, document_rows, replay_rows, split_heldout, tokenize_rows
+from trainer.errors import TrainerError
+from trainer.events import Events, StepEvent
+from trainer.sft_config import SFTSettings
+from trainer.store import ReplaySection, Store
+
+RUN_CONFIG_FILE = "dlm_run.json"
+
+
+@dataclass(frozen=True, slots=True)
+class SFTResult:
+    """What an SFT run did."""
+
+    run_id: int
+    adapter_version: str
+    steps: int
+    train_loss: float | None
+    eval_loss: float | None
+    rows: int
+    eval_rows: int
+    replayed_rows: int
+    tokens_per_second: float | None
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class SFTRequest:
+    """The inputs of one SFT run."""
+
+    document: Document
+    document_bytes: bytes
+    settings: SFTSettings
+    model_dir: Path
+    base_model: str
+    fresh: bool = False
+
+
+def collect_rows(request: SFTRequest, store: Store) -> tuple[list[Row], int]:
+    """The document's rows plus replayed rows of sections that left it (at most as many)."""
+    rows = document_rows(request.document)
+    if request.fresh or not request.settings.replay:
+        return rows, 0
+    present = [s.section_id for s in request.document.content_sections()]
+    departed = store.replay.departed(present, kinds=("prose", "instruction"))
+    replayed: list[Row] = []
+    for section in departed:
+        replayed.extend(replay_rows(section.section_id, section.content))
+    replayed = replayed[: len(rows)]
+    return rows + replayed, len(replayed)
+
+
+def run_sft(request: SFTRequest, store: Store, events: Events) -> SFTResult:
+    """Train, write a new adapter version, record the run; the store lock must be held."""
+    import torch
+
+    from trainer.models import load_causal_lm
+
+    settings = request.settings
+    frontmatter = request.document.frontmatter
+    assert frontmatter is not None
+    rows, replayed = collect_rows(request, store)
+    if not rows:
+        raise TrainerError(
+            "The document has no prose or instruction content to train on; add some, "
+            "or run `dlm train --phase preference` for the preference phase."
+        )
+    train_rows, eval_rows = split_heldout(rows)
+    events.message(f"Loading {request.base_model}")
+    model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32)
+    train = tokenize_rows(
+        train_rows,
+        tokenizer,
+        system_prompt=frontmatter.system_prompt,
+        max_length=settings.sequence_len,
+    )
+    held = tokenize_rows(
+        eval_rows,
+        tokenizer,
+        system_prompt=frontmatter.system_prompt,
+        max_length=settings.sequence_len,
+    )
+    previous = None if request.fresh else store.current_version()
+    model = _with_adapter(model, settings, store.version_path(previous) if previous else None)
+    run_id = store.metrics.start_run(
+        phase="sft",
+        method="lora",
+        seed=settings.seed,
+        base_model=request.base_model,
+        doc_sha256=hashlib.sha256(request.document_bytes).hexdigest(),
+        config={**asdict(settings), "from_version": previous, "fresh": request.fresh},
+    )
+    started = time.perf_counter()
+    try:
+        outcome = _train(model, tokenizer, train, held, settings, store, run_id, events)
+        with store.new_version() as (version, directory):
+            events.message(f"Saving adapter {version}")
+            model.save_pretrained(str(directory))
+            tokenizer.save_pretrained(str(directory))
+            (directory / RUN_CONFIG_FILE).write_text(
+                json.dumps({"run_id": run_id, "phase": "sft", **asdict(settings)}, indent=2),
+                encoding="utf-8",
+            )
+        store.replay.record(run_id, _trained_sections(request.document))
+        store.metrics.finish_run(run_id, status="completed", adapter_version=version)
+    except KeyboardInterrupt:
+        store.metrics.finish_run(run_id, status="interrupted", adapter_version=None)
+        raise
+    except BaseException:
+        store.metrics.finish_run(run_id, status="failed", adapter_version=None)
+        raise
+    return SFTResult(
+        run_id=run_id,
+        adapter_version=version,
+        steps=outcome.steps,
+        train_loss=outcome.train_loss,
+        eval_loss=outcome.eval_loss,
+        rows=len(train_rows),
+        eval_rows=len(eval_rows),
+        replayed_rows=replayed,
+        tokens_per_second=outcome.tokens_per_second,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    steps: int
+    train_loss: float | None
+    eval_loss: float | None
+    tokens_per_second: float | None
+
+
+def _with_adapter(model: Any, settings: SFTSettings, adapter_dir: Path | None) -> Any:
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    if adapter_dir is not None:
+        return PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=True)
+    config = LoraConfig(
+        r=settings.lora_r,
+        lora_alpha=settings.lora_alpha,
+        lora_dropout=settings.lora_dropout,
+        target_modules=settings.target_modules,
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
+
+
+def _train(
+    model: Any,
+    tokenizer: Any,
+    train: Any,
+    held: Any,
+    settings: SFTSettings,
+    store: Store,
+    run_id: int,
+    events: Events,
+) -> _Outcome:
+    from datasets import Dataset
+    from transformers import PrinterCallback
+    from trl import SFTConfig, SFTTrainer
+
+    from trainer.callbacks import MetricsCallback
+
+    scratch = store.root / "tmp" / f"run-{run_id}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    has_eval = bool(held.input_ids)
+    config = SFTConfig(
+        output_dir=str(scratch),
+        per_device_train_batch_size=settings.micro_batch_size,
+        per_device_eval_batch_size=settings.micro_batch_size,
+        gradient_accumulation_steps=settings.grad_accum,
+        learning_rate=settings.learning_rate,
+        num_train_epochs=settings.num_epochs,
+        max_steps=settings.max_steps or -1,
+        lr_scheduler_type=settings.lr_scheduler,
+        warmup_steps=settings.warmup_ratio,
+        seed=settings.seed,
+        data_seed=settings.seed,
+        bf16=settings.precision == "bf16",
+        fp16=settings.precision == "fp16",
+        use_cpu=not _cuda_available(),
+        gradient_checkpointing=False,
+        max_length=settings.sequence_len,
+        completion_only_loss=True,
+        packing=False,
+        logging_steps=1,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        include_num_input_tokens_seen=True,
+    )
+    columns = {"input_ids": train.input_ids, "completion_mask": train.completion_mask}
+    trainer = SFTTrainer(
+        model=model,
+        args=config,
+        train_dataset=Dataset.from_dict(columns),
+        processing_class=tokenizer,
+        callbacks=[MetricsCallback(store.metrics, run_id, events)],
+    )
+    trainer.remove_callback(PrinterCallback)  # progress goes to our events, not stdout
+    try:
+        result = trainer.train()
+        eval_loss = None
+        if has_eval:
+            eval_data = Dataset.from_dict(
+                {"input_ids": held.input_ids, "completion_mask": held.completion_mask}
+            )
+            metrics = trainer.evaluate(eval_dataset=eval_data)
+            eval_loss = float(metrics["eval_loss"])
+            store.metrics.log_eval(
+                run_id, step=trainer.state.global_step, name="eval_loss", value=eval_loss
+            )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    seconds = float(result.metrics.get("train_runtime", 0.0)) or None
+    tokens = trainer.state.num_input_tokens_seen
+    return _Outcome(
+        steps=trainer.state.global_step,
+        train_loss=float(result.training_loss) if result.training_loss is not None else None,
+        eval_loss=eval_loss,
+        tokens_per_second=(tokens / seconds) if seconds and tokens else None,
+    )
+
+
+def _trained_sections(document: Document) -> list[ReplaySection]:
+    trained = (SectionKind.PROSE, SectionKind.INSTRUCTION)
+    return [
+        ReplaySection(
+            section_id=s.section_id,
+            kind=s.kind.value,
+            content=render_section(s),
+            auto_mined=s.auto_mined,
+        )
+        for s in document.content_sections()
+        if s.kind in trained
+    ]
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+__all__ = ["RUN_CONFIG_FILE", "SFTRequest", "SFTResult", "StepEvent", "collect_rows", "run_sft"]

@@ -1,0 +1,142 @@
+"""Where a document's store lives, its lock, and its atomic adapter versions."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from trainer.errors import CorruptStoreError, StoreLockedError
+from trainer.store.metrics import MetricsDB
+from trainer.store.replay import ReplayLog
+
+_VERSION = re.compile(r"v(\d{4,})")
+
+
+def dlm_home() -> Path:
+    """$DLM_HOME, or ~/.dlm."""
+    return Path(os.environ.get("DLM_HOME") or Path.home() / ".dlm")
+
+
+class Store:
+    """One document's store: `$DLM_HOME/store/<dlm_id>/`."""
+
+    def __init__(self, root: Path, dlm_id: str) -> None:
+        self.root = root
+        self.dlm_id = dlm_id
+        self.metrics = MetricsDB(root / "metrics.sqlite")
+        self.replay = ReplayLog(self.metrics)
+
+    @classmethod
+    def open(cls, dlm_id: str, home: Path | None = None) -> Store:
+        """The store of `dlm_id`, created on first use."""
+        root = (home or dlm_home()) / "store" / dlm_id
+        for part in ("adapter/versions", "preference", "tmp"):
+            (root / part).mkdir(parents=True, exist_ok=True)
+        return cls(root, dlm_id)
+
+    @contextmanager
+    def lock(
+        self, *, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
+        """Hold the store's file lock: one `dlm train` or `mine` per document at a time."""
+        lock = FileLock(str(self.root / "lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            message = f"Another dlm run is using the store of document {self.dlm_id} ({self.root})."
+            if not wait:
+                raise StoreLockedError(
+                    f"{message} Wait for it to finish, or run without --no-wait to queue."
+                ) from None
+            if on_wait is not None:
+                on_wait(f"{message} Waiting for it to finish...")
+            lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def current_version(self) -> str | None:
+        """The live adapter version ("v0003"), or None before the first training run."""
+        pointer = self.root / "adapter" / "current"
+        if not pointer.exists():
+            return None
+        name = pointer.read_text(encoding="utf-8").strip()
+        if not _VERSION.fullmatch(name) or not self.version_path(name).is_dir():
+            raise CorruptStoreError(
+                f"{pointer} names {name!r}, which is not a complete adapter version. Write the "
+                f"name of one of {self.versions() or 'no versions'} into it, or delete it to "
+                "start from the base model."
+            )
+        return name
+
+    def version_path(self, version: str) -> Path:
+        """The directory of an adapter version."""
+        return self.root / "adapter" / "versions" / version
+
+    def versions(self) -> list[str]:
+        """Complete adapter versions, oldest first."""
+        directory = self.root / "adapter" / "versions"
+        names = [p.name for p in directory.iterdir() if p.is_dir() and _VERSION.fullmatch(p.name)]
+        return sorted(names, key=lambda n: int(n[1:]))
+
+    @contextmanager
+    def new_version(self) -> Iterator[tuple[str, Path]]:
+        """Yield (name, temp dir) to write a version into; it appears only when complete.
+
+        On success the files are fsynced, the directory renamed into place and
+        `adapter/current` replaced atomically. On any exception (Ctrl-C included)
+        the temp dir goes and `current` is unchanged.
+        """
+        versions_dir = self.root / "adapter" / "versions"
+        for stale in versions_dir.glob(".incoming-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        existing = self.versions()
+        name = f"v{(int(existing[-1][1:]) + 1) if existing else 1:04d}"
+        temporary = Path(tempfile.mkdtemp(prefix=".incoming-", dir=versions_dir))
+        try:
+            yield name, temporary
+            _fsync_tree(temporary)
+            os.rename(temporary, versions_dir / name)
+            _fsync_directory(versions_dir)
+            _write_atomically(self.root / "adapter" / "current", name + "\n")
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+
+    def pending_plan_path(self) -> Path:
+        """Where the staged mining plan lives."""
+        return self.root / "preference" / "pending.json"
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_directory(path.parent)

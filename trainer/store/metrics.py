@@ -1,0 +1,179 @@
+"""`metrics.sqlite`: runs, their steps and evals, mining events (spec §3)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from trainer.errors import CorruptStoreError
+from trainer.store.migrations import migrate
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """One training run."""
+
+    run_id: int
+    phase: str
+    method: str
+    status: str
+    started_at: str
+    ended_at: str | None
+    seed: int
+    adapter_version: str | None
+    base_model: str
+    doc_sha256: str
+    world_size: int
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    """One logged optimizer step."""
+
+    run_id: int
+    step: int
+    loss: float | None
+    learning_rate: float | None
+    grad_norm: float | None
+    tokens_per_second: float | None
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvalRow:
+    """One evaluation value."""
+
+    run_id: int
+    step: int | None
+    name: str
+    value: float
+    at: str
+
+
+def now() -> str:
+    """UTC now, ISO-8601 with seconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class MetricsDB:
+    """The store's SQLite database (WAL: readers see steps while a run writes them)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.connection.execute("PRAGMA journal_mode=WAL")
+            migrate(self.connection)
+        except sqlite3.DatabaseError as error:
+            raise CorruptStoreError(
+                f"{path} is not a readable SQLite database ({error}). Move it away to start "
+                "a new history; the adapter versions next to it are unaffected."
+            ) from None
+
+    def start_run(
+        self,
+        *,
+        phase: str,
+        method: str,
+        seed: int,
+        base_model: str,
+        doc_sha256: str,
+        config: dict[str, Any],
+        world_size: int = 1,
+    ) -> int:
+        """Record a new run as running; returns its id (one sequence for every phase)."""
+        cursor = self.connection.execute(
+            "INSERT INTO runs (phase, method, status, started_at, seed, base_model, doc_sha256,"
+            " world_size, config) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+            (phase, method, now(), seed, base_model, doc_sha256, world_size, json.dumps(config)),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def log_step(
+        self,
+        run_id: int,
+        *,
+        step: int,
+        loss: float | None,
+        learning_rate: float | None,
+        grad_norm: float | None,
+        tokens_per_second: float | None,
+    ) -> None:
+        """Record one step, committed at once."""
+        self.connection.execute(
+            "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run_id, step, loss, learning_rate, grad_norm, tokens_per_second, now()),
+        )
+
+    def log_eval(self, run_id: int, *, step: int | None, name: str, value: float) -> None:
+        """Record one evaluation value."""
+        self.connection.execute(
+            "INSERT INTO evals VALUES (?, ?, ?, ?, ?)", (run_id, step, name, value, now())
+        )
+
+    def finish_run(self, run_id: int, *, status: str, adapter_version: str | None) -> None:
+        """Close a run: completed, failed or interrupted."""
+        self.connection.execute(
+            "UPDATE runs SET status = ?, ended_at = ?, adapter_version = ? WHERE run_id = ?",
+            (status, now(), adapter_version, run_id),
+        )
+
+    def runs(self) -> list[RunRow]:
+        """Every run, oldest first."""
+        rows = self.connection.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
+        return [_run(row) for row in rows]
+
+    def run(self, run_id: int) -> RunRow | None:
+        """One run, if it exists."""
+        row = self.connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return _run(row) if row else None
+
+    def last_completed_run(self, phases: Iterable[str] | None = None) -> RunRow | None:
+        """The newest completed run, of the given phases if any."""
+        wanted = set(phases) if phases is not None else None
+        for run in reversed(self.runs()):
+            if run.status == "completed" and (wanted is None or run.phase in wanted):
+                return run
+        return None
+
+    def steps(self, run_id: int) -> list[StepRow]:
+        """A run's steps in order."""
+        rows = self.connection.execute(
+            "SELECT * FROM steps WHERE run_id = ? ORDER BY step, rowid", (run_id,)
+        ).fetchall()
+        return [StepRow(*row) for row in rows]
+
+    def evals(self, run_id: int) -> list[EvalRow]:
+        """A run's evaluations in order."""
+        rows = self.connection.execute(
+            "SELECT * FROM evals WHERE run_id = ? ORDER BY rowid", (run_id,)
+        ).fetchall()
+        return [EvalRow(*row) for row in rows]
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+
+def _run(row: tuple[Any, ...]) -> RunRow:
+    (run_id, phase, method, status, started, ended, seed, version, base, sha, world, config) = row
+    return RunRow(
+        run_id,
+        phase,
+        method,
+        status,
+        started,
+        ended,
+        seed,
+        version,
+        base,
+        sha,
+        world,
+        json.loads(config),
+    )
