@@ -10,6 +10,7 @@ left out. Prints median step time with min-max, tokens/s, peak RSS, and the rati
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import statistics
@@ -50,7 +51,8 @@ def main() -> None:
             for side in ("ours", "baseline"):
                 results[side].append(_run_worker(side, options.steps, home))
     print(
-        f"SFT on the questions of {EXAMPLE.name}, {options.steps} steps x {options.rounds} rounds, alternating"
+        f"SFT on the questions of {EXAMPLE.name}, {options.steps} steps x "
+        f"{options.rounds} rounds, alternating"
     )
     medians = {}
     for side, runs in results.items():
@@ -100,7 +102,7 @@ def _work(side: str, steps: int, home: Path) -> dict[str, Any]:
     started = time.perf_counter()
     tokens = _ours(steps, home, stamps) if side == "ours" else _baseline(steps, home, stamps)
     elapsed = time.perf_counter() - started
-    times = [b - a for a, b in zip(stamps, stamps[1:], strict=False)][1:]  # drop warm-up
+    times = [b - a for a, b in itertools.pairwise(stamps)][1:]  # drop warm-up
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"step_times": times, "tokens_per_second": tokens / elapsed, "peak_rss_mb": peak}
 
