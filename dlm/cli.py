@@ -16,7 +16,7 @@ from dlm.commands.metrics import metrics
 from dlm.commands.prompt import prompt
 from dlm.commands.show import show
 from dlm.commands.train import train
-from dlm.errors import CliError
+from dlm.errors import EXIT_FAILURE, CliError
 
 HELP = """dlm: train a language-model adapter from a .dlm document, and edit it with a
 language server.
@@ -41,11 +41,16 @@ def _translated(command: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
+        from trainer.errors import TrainerError  # light: no torch behind it
+
         try:
             command(*args, **kwargs)
         except CliError as error:
             typer.echo(f"dlm: {error.message}", err=True)
             raise typer.Exit(error.code) from None
+        except TrainerError as error:
+            typer.echo(f"dlm: {error}", err=True)
+            raise typer.Exit(EXIT_FAILURE) from None
 
     return run
 

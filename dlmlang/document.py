@@ -196,7 +196,8 @@ class Placer:
             source = text[begin : starts[end_line] if end_line < len(starts) else len(text)]
         where = Range(Position(start_line, 0), Position(end_line, 0))
         placed = Section(*result.parts, where, source, result.fenced)
-        return Placed(placed, tuple(d.shifted(shift) for d in result.diagnostics))
+        problems = result.diagnostics
+        return Placed(placed, tuple(d.shifted(shift) for d in problems) if problems else ())
 
 
 @contextmanager

@@ -121,7 +121,8 @@ def check_section(raw: RawSection, end_line: int) -> Checked:
     if marker_item is not None:
         marker = _check_marker_item(marker_item, problems)
     for item in _all_items(items, raw.fields):
-        _check_item(item, kind, problems)
+        if item.kind != "text":  # plain text runs have nothing to check
+            _check_item(item, kind, problems)
     pairs: tuple[QAPair, ...] = ()
     triples: tuple[PreferenceTriple, ...] = ()
     if kind is SectionKind.INSTRUCTION:

@@ -153,3 +153,16 @@ def test_json_outputs_match_docs(tiny_model_dir: Path, tmp_path: Path, home: Pat
     documented = _documented("dlm metrics --json")
     assert _shape(report)["runs"][0]["steps"] == _shape(documented)["runs"][0]["steps"]
     assert set(report["runs"][0]) == set(documented["runs"][0])
+
+
+def test_corrupt_store_is_a_message_not_a_traceback(
+    tiny_model_dir: Path, tmp_path: Path, home: Path
+) -> None:
+    path = write_document(tmp_path, tiny_model_dir)
+    store = home / "store" / DLM_ID
+    store.mkdir(parents=True)
+    (store / "metrics.sqlite").write_bytes(b"not a database" * 200)
+    result = runner.invoke(app, ["show", str(path)])
+    assert result.exit_code == 1
+    assert "is not a readable SQLite database" in result.output
+    assert "Traceback" not in result.output
