@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,9 +10,7 @@ import typer
 import dlmlang
 from dlm.errors import CliError
 from dlm.files import read_document_bytes
-from dlm.render import diagnostic_text
-
-_LINES = re.compile(r"\r\n|\r|\n")
+from dlm.render import document_report
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +28,7 @@ def load_valid_document(path: Path) -> LoadedDocument:
     data = read_document_bytes(path)
     document = dlmlang.parse_bytes(data)
     if not document.ok or document.frontmatter is None:
-        lines = _LINES.split(data.decode("utf-8", errors="replace").removeprefix("\ufeff"))
-        for problem in document.diagnostics:
-            typer.echo(diagnostic_text(str(path), problem, lines), err=True)
+        for text in document_report(str(path), document, data):
+            typer.echo(text, err=True)
         raise CliError(f"{path} has errors (above); nothing was done. Fix them and run again.")
     return LoadedDocument(path, data, document, document.frontmatter)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.cells import cell_len
@@ -9,6 +10,7 @@ from rich.cells import cell_len
 from dlmlang import Diagnostic, Document, Range, Section
 
 CHECK_SCHEMA_VERSION = 1
+_LINES = re.compile(r"\r\n|\r|\n")
 
 
 def range_json(where: Range) -> dict[str, dict[str, int]]:
@@ -59,6 +61,12 @@ def unreadable_json(path: str, message: str) -> dict[str, Any]:
         "diagnostics": [{"code": "IO", "severity": "error", "message": message, "range": nowhere}],
         "sections": [],
     }
+
+
+def document_report(path: str, document: Document, data: bytes) -> list[str]:
+    """Every diagnostic of `document` (read from `data`) as compiler-style text."""
+    lines = _LINES.split(data.decode("utf-8", errors="replace").removeprefix("\ufeff"))
+    return [diagnostic_text(path, problem, lines) for problem in document.diagnostics]
 
 
 def diagnostic_text(path: str, problem: Diagnostic, lines: list[str]) -> str:

@@ -69,7 +69,7 @@ def configure_threads(threads: int | None) -> int:
     """Intra-op threads: `threads`, else the CPU count (2 threads beat 1 and 4 on 2 cores)."""
     import torch
 
-    count = threads or len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2
-    count = max(1, count)
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2
+    count = max(1, threads or available)
     torch.set_num_threads(count)
     return count

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Annotated
 
@@ -12,9 +11,7 @@ import typer
 import dlmlang
 from dlm.errors import EXIT_FAILURE, EXIT_OK, CliError
 from dlm.files import read_document_bytes
-from dlm.render import CHECK_SCHEMA_VERSION, diagnostic_text, file_json, unreadable_json
-
-_LINES = re.compile(r"\r\n|\r|\n")
+from dlm.render import CHECK_SCHEMA_VERSION, document_report, file_json, unreadable_json
 
 
 def check(
@@ -53,9 +50,8 @@ def check(
 
 
 def _print_text(path: str, document: dlmlang.Document, data: bytes) -> None:
-    lines = _LINES.split(data.decode("utf-8", errors="replace").removeprefix("\ufeff"))
-    for problem in document.diagnostics:
-        typer.echo(diagnostic_text(path, problem, lines))
+    for text in document_report(path, document, data):
+        typer.echo(text)
 
 
 def _print_summary(results: list[dict[str, object]]) -> None:
