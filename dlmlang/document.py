@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import gc
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,10 +11,9 @@ from dataclasses import dataclass, field
 from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
 from dlmlang.frontmatter import Frontmatter, read_frontmatter, split_frontmatter
 from dlmlang.grammar import RawSection, parse_raw
-from dlmlang.positions import Position, Range
+from dlmlang.positions import LINE_END, Position, Range, line_starts
 from dlmlang.sections import Checked, Section, check_section
 
-_EOL = re.compile(r"\r\n|\r|\n")
 BOM = "\ufeff"
 
 
@@ -85,7 +83,7 @@ def parse(
     if body and not body.endswith("\n"):
         body += "\n"
     body_lines = body.count("\n")
-    starts = _line_starts(text) if normal is not text else None
+    starts = line_starts(text) if normal is not text else None
     placer = Placer(text, split.body_line, split.body_offset, starts)
     sections: list[Section] = []
     with _cyclic_gc_paused():
@@ -120,7 +118,7 @@ def parse_bytes(data: bytes) -> Document:
         document = parse(text)
         before = codecs.decode(data[: error.start], "utf-8", errors="replace")
         before = before.removeprefix(BOM)
-        starts = _line_starts(before)
+        starts = line_starts(before)
         line, column = len(starts) - 1, len(before) - starts[-1]
         problem = diagnostic(
             "DLM001",
@@ -223,10 +221,6 @@ def _diagnostic_order(problem: Diagnostic) -> tuple[int, int, str]:
     return (problem.range.start.line, problem.range.start.character, problem.code)
 
 
-def _line_starts(text: str) -> list[int]:
-    return [0, *(m.end() for m in _EOL.finditer(text))]
-
-
 def _newline_style(text: str) -> str:
-    match = _EOL.search(text)
+    match = LINE_END.search(text)
     return match.group(0) if match else "\n"

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from dlmlang.document import Document
-from dlmlang.positions import Position, Range, line_starts, offset_at
+from dlmlang.positions import LINE_END, Position, Range, line_starts, offset_at
 from dlmlang.sections import Section
 from dlmlang.serialize import render_section
 
@@ -135,7 +135,7 @@ def _part(document: Document, index: int) -> tuple[str, int]:
 
 def _end_of_last_line(source: str, start_line: int) -> Position:
     """Where the last line of `source` (starting at `start_line`) ends, before its EOL."""
-    lines = re.split(r"\r\n|\r|\n", source)
+    lines = LINE_END.split(source)
     if len(lines) > 1 and lines[-1] == "":
         lines.pop()
     return Position(start_line + len(lines) - 1, len(lines[-1]))

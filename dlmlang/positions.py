@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 
@@ -48,24 +49,13 @@ class Range(NamedTuple):
         return f"{self.start}-{self.end}"
 
 
+LINE_END = re.compile(r"\r\n|\r|\n")
+"""A line ending: LF, CRLF or CR (spec §1.1)."""
+
+
 def line_starts(text: str) -> list[int]:
     """Offsets where each line of `text` starts; lines end at LF, CRLF or CR."""
-    starts = [0]
-    i = 0
-    n = len(text)
-    find_lf = text.find
-    while True:
-        lf = find_lf("\n", i)
-        cr = find_lf("\r", i)
-        if lf < 0 and cr < 0:
-            return starts
-        if cr < 0 or (0 <= lf < cr):
-            i = lf + 1
-        elif cr + 1 < n and text[cr + 1] == "\n":
-            i = cr + 2
-        else:
-            i = cr + 1
-        starts.append(i)
+    return [0, *(match.end() for match in LINE_END.finditer(text))]
 
 
 def offset_at(starts: list[int], position: Position) -> int:
