@@ -1,0 +1,30 @@
+"""A `cli:` judge for the tests; its first argument picks how it behaves."""
+
+import json
+import sys
+import time
+
+mode = sys.argv[1]
+request = json.load(sys.stdin)
+if mode == "ok":
+    score = len(request["candidate"]) / 10
+    print(json.dumps({"score": score, "reasoning": f"{len(request['candidate'])} characters"}))
+elif mode == "exit":
+    print("model file missing", file=sys.stderr)
+    sys.exit(3)
+elif mode == "slow":
+    time.sleep(10)
+elif mode == "empty":
+    pass
+elif mode == "text":
+    print("the answer is good")
+elif mode == "list":
+    print("[1, 2]")
+elif mode == "noscore":
+    print('{"reasoning": "fine"}')
+elif mode == "bool":
+    print('{"score": true}')
+elif mode == "nan":
+    print('{"score": NaN}')
+elif mode == "string":
+    print('{"score": "0.5"}')

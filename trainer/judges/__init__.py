@@ -1,0 +1,6 @@
+"""Judges: score (prompt, candidate) items, one finite float each (spec §8)."""
+
+from trainer.judges.base import Judge, JudgeError, JudgeItem, Judgement
+from trainer.judges.cli import CliJudge
+
+__all__ = ["CliJudge", "Judge", "JudgeError", "JudgeItem", "Judgement"]
