@@ -2,5 +2,6 @@
 
 from trainer.judges.base import Judge, JudgeError, JudgeItem, Judgement
 from trainer.judges.cli import CliJudge
+from trainer.judges.sway import SwayJudge
 
-__all__ = ["CliJudge", "Judge", "JudgeError", "JudgeItem", "Judgement"]
+__all__ = ["CliJudge", "Judge", "JudgeError", "JudgeItem", "Judgement", "SwayJudge"]

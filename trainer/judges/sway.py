@@ -1,0 +1,105 @@
+"""`sway`: the adapter judging its own candidates against the base model (spec §8).
+
+Score = mean over the candidate's tokens of log p_adapter(token) - log p_base(token),
+given the chat-templated prompt: how much the training moved the model toward
+this answer, in nats per token. One model, the adapter switched off for the base
+pass; candidates go in length-sorted micro-batches. `sway:logprob` is the mean
+token log-probability under the adapter alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from trainer.data import chat_messages
+from trainer.judges.base import JudgeError, JudgeItem, Judgement
+
+
+class SwayJudge:
+    """Scores with the document's own adapter; `logprob=True` gives `sway:logprob`."""
+
+    default_threshold = 0.1
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        system_prompt: str | None,
+        logprob: bool = False,
+        batch_size: int = 8,
+    ) -> None:
+        self._model = model
+        self._tokenizer = tokenizer
+        self._system_prompt = system_prompt
+        self._logprob = logprob
+        self._batch_size = batch_size
+
+    @property
+    def name(self) -> str:
+        """`sway` or `sway:logprob`."""
+        return "sway:logprob" if self._logprob else "sway"
+
+    def load(self) -> None:
+        """The ratio needs an adapter that can be switched off."""
+        if not self._logprob and not hasattr(self._model, "disable_adapter"):
+            raise JudgeError(
+                "The sway judge compares the adapter with the base model, but the model has no "
+                "adapter loaded. Train first (`dlm train`), or use `--judge sway:logprob`."
+            )
+
+    def score(self, items: Sequence[JudgeItem]) -> list[Judgement]:
+        """One score per item; candidates are scored in length-sorted batches."""
+        encoded = [self._encode(item) for item in items]
+        order = sorted(range(len(items)), key=lambda i: len(encoded[i][0]) + len(encoded[i][1]))
+        scores: dict[int, float] = {}
+        for start in range(0, len(order), self._batch_size):
+            batch = order[start : start + self._batch_size]
+            adapter = self._mean_logprobs([encoded[i] for i in batch])
+            if self._logprob:
+                values = adapter
+            else:
+                with self._model.disable_adapter():
+                    base = self._mean_logprobs([encoded[i] for i in batch])
+                values = [a - b for a, b in zip(adapter, base, strict=True)]
+            scores.update(zip(batch, values, strict=True))
+        return [Judgement(scores[i]) for i in range(len(items))]
+
+    def close(self) -> None:
+        """The model belongs to the caller."""
+
+    def _encode(self, item: JudgeItem) -> tuple[list[int], list[int]]:
+        prompt = self._tokenizer.apply_chat_template(
+            chat_messages(item.prompt, self._system_prompt),
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+        prompt_ids = list(self._tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        candidate_ids = list(self._tokenizer(item.candidate, add_special_tokens=False)["input_ids"])
+        if not candidate_ids:
+            raise JudgeError("the sway judge cannot score an empty candidate")
+        return prompt_ids, candidate_ids
+
+    def _mean_logprobs(self, batch: list[tuple[list[int], list[int]]]) -> list[float]:
+        """Mean log-probability of each candidate's tokens after its prompt (right padding)."""
+        import torch
+
+        pad = self._tokenizer.pad_token_id or 0
+        width = max(len(p) + len(c) for p, c in batch)
+        ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, (prompt, candidate) in enumerate(batch):
+            sequence = prompt + candidate
+            ids[row, : len(sequence)] = torch.tensor(sequence)
+            attention[row, : len(sequence)] = 1
+        with torch.no_grad():
+            logits = self._model(input_ids=ids, attention_mask=attention).logits.float()
+        logprobs = torch.log_softmax(logits[:, :-1], dim=-1)
+        targets = logprobs.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+        means = []
+        for row, (prompt, candidate) in enumerate(batch):
+            # Token t is predicted at position t - 1.
+            first = len(prompt) - 1
+            means.append(float(targets[row, first : first + len(candidate)].mean()))
+        return means
