@@ -2,6 +2,15 @@
 
 from trainer.judges.base import Judge, JudgeError, JudgeItem, Judgement
 from trainer.judges.cli import CliJudge
+from trainer.judges.reward_model import RewardModelJudge
 from trainer.judges.sway import SwayJudge
 
-__all__ = ["CliJudge", "Judge", "JudgeError", "JudgeItem", "Judgement", "SwayJudge"]
+__all__ = [
+    "CliJudge",
+    "Judge",
+    "JudgeError",
+    "JudgeItem",
+    "Judgement",
+    "RewardModelJudge",
+    "SwayJudge",
+]
