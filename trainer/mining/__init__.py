@@ -1,0 +1,1 @@
+"""Preference mining (spec §7): sampling candidates, filtering them, pairing them."""
