@@ -1,0 +1,219 @@
+"""The staged mining plan, `preference/pending.json` (spec §7.7), and what applies it.
+
+A staged pair is the exact section text that `apply` inserts, with the id the
+section will read back with, the instruction section its prompt came from, and
+the judge's scores and reasoning. "Staged" means in the plan and not in the
+document (by id), so an editor undo of an apply makes pairs staged again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import dlmlang
+from dlmlang import Document, Marker, PreferenceTriple, Section, SectionKind
+from dlmlang.edits import TextEdit, insert_after, remove_sections
+from dlmlang.serialize import preference_section, render_section
+from trainer.errors import TrainerError
+
+PLAN_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class StagedPair:
+    """One mined pair waiting to be written into the document."""
+
+    section_id: str
+    section_text: str
+    source_section_id: str
+    prompt: str
+    chosen: str
+    rejected: str
+    score_chosen: float
+    score_rejected: float
+    judge: str
+    run_id: int
+    mined_at: str
+    reasoning_chosen: str | None = None
+    reasoning_rejected: str | None = None
+
+    @property
+    def margin(self) -> float:
+        """Chosen minus rejected score."""
+        return self.score_chosen - self.score_rejected
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The staged pairs of one document."""
+
+    document_sha256: str
+    pairs: tuple[StagedPair, ...] = ()
+    schema_version: int = PLAN_SCHEMA_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What `apply` would do: the edits, and which pairs were inserted or skipped."""
+
+    edits: list[TextEdit]
+    inserted: list[StagedPair] = field(default_factory=list)
+    already_present: list[StagedPair] = field(default_factory=list)
+    appended_without_source: list[StagedPair] = field(default_factory=list)
+
+
+def load_plan(path: Path) -> Plan | None:
+    """The plan at `path`, None when there is none."""
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        pairs = tuple(StagedPair(**pair) for pair in raw["pairs"])
+        return Plan(raw["document_sha256"], pairs, raw["schema_version"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise TrainerError(
+            f"{path} is not a readable mining plan ({error}); delete it (`dlm preference "
+            "discard`) and mine again."
+        ) from None
+
+
+def save_plan(path: Path, plan: Plan) -> None:
+    """Write the plan atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "schema_version": plan.schema_version,
+        "document_sha256": plan.document_sha256,
+        "pairs": [asdict(pair) for pair in plan.pairs],
+    }
+    fd, temporary = tempfile.mkstemp(prefix=".pending.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2)
+        handle.write("\n")
+    os.replace(temporary, path)
+
+
+def merge(plan: Plan | None, new: Sequence[StagedPair], document_sha256: str) -> Plan:
+    """`new` added to `plan`, dropping pairs whose section id is already staged."""
+    staged = list(plan.pairs) if plan else []
+    known = {pair.section_id for pair in staged}
+    staged.extend(pair for pair in new if pair.section_id not in known)
+    return Plan(document_sha256, tuple(staged))
+
+
+def staged_pairs(plan: Plan | None, document: Document) -> list[StagedPair]:
+    """Pairs of the plan not present in the document."""
+    present = {section.section_id for section in document.sections}
+    return [pair for pair in (plan.pairs if plan else ()) if pair.section_id not in present]
+
+
+def apply_plan(document: Document, plan: Plan, *, force: bool = False) -> ApplyResult:
+    """Edits inserting every staged pair after its source section (after earlier mined
+    sections for it); pairs already present are skipped. A pair whose source is gone
+    stops everything, unless `force`, which appends it at the end."""
+    present = {section.section_id for section in document.sections}
+    result = ApplyResult(edits=[])
+    by_anchor: dict[int, list[StagedPair]] = {}
+    at_end: list[StagedPair] = []
+    for pair in plan.pairs:
+        if pair.section_id in present:
+            result.already_present.append(pair)
+            continue
+        anchor = _anchor(document, pair.source_section_id)
+        if anchor is None:
+            if not force:
+                raise TrainerError(
+                    f"The instruction section that the pair for {pair.prompt!r} was mined from "
+                    "is no longer in the document, so there is no place to put it. Run with "
+                    "--force to append such pairs at the end, or discard the plan."
+                )
+            result.appended_without_source.append(pair)
+            at_end.append(pair)
+        else:
+            by_anchor.setdefault(anchor, []).append(pair)
+    for anchor, pairs in sorted(by_anchor.items()):
+        result.edits.append(insert_after(document, document.sections[anchor], _sections(pairs)))
+        result.inserted.extend(pairs)
+    if at_end:
+        result.edits.append(insert_after(document, None, _sections(at_end)))
+        result.inserted.extend(at_end)
+    return result
+
+
+def revert_edits(
+    document: Document, *, run_id: int | None = None, section_ids: Iterable[str] = ()
+) -> tuple[list[TextEdit], list[Section]]:
+    """Edits removing auto-mined sections: all, or those of one run, or the given ids."""
+    wanted = set(section_ids)
+    chosen = [
+        section
+        for section in document.sections
+        if section.marker is not None
+        and (run_id is None or section.marker.mined_run_id == run_id)
+        and (not wanted or section.section_id in wanted)
+    ]
+    return remove_sections(document, [s.section_id for s in chosen]), chosen
+
+
+def _anchor(document: Document, source_section_id: str) -> int | None:
+    """Index after which to insert: the source, or the mined sections right after it."""
+    sections = document.sections
+    for index, section in enumerate(sections):
+        if section.section_id == source_section_id and section.kind is SectionKind.INSTRUCTION:
+            while index + 1 < len(sections) and sections[index + 1].auto_mined:
+                index += 1
+            return index
+    return None
+
+
+def _sections(pairs: Sequence[StagedPair]) -> list[Section]:
+    sections = []
+    for pair in pairs:
+        section = dlmlang.parse_section_text(pair.section_text)
+        if section is None:
+            raise TrainerError(
+                f"The staged section for {pair.prompt!r} does not parse; mine again."
+            )
+        sections.append(section)
+    return sections
+
+
+def stage_pair(
+    pair_prompt: str,
+    chosen: str,
+    rejected: str,
+    *,
+    score_chosen: float,
+    score_rejected: float,
+    source_section_id: str,
+    judge: str,
+    run_id: int,
+    mined_at: datetime,
+    reasoning: tuple[str | None, str | None] = (None, None),
+) -> StagedPair:
+    """A staged pair whose text is the escaped, marked section `apply` will insert."""
+    marker = Marker(judge, score_chosen, score_rejected, mined_at, run_id)
+    section = preference_section([PreferenceTriple(pair_prompt, chosen, rejected)], marker=marker)
+    text = render_section(section)
+    read_back = dlmlang.parse_section_text(text)
+    assert read_back is not None and read_back == section
+    return StagedPair(
+        section_id=read_back.section_id,
+        section_text=text,
+        source_section_id=source_section_id,
+        prompt=pair_prompt,
+        chosen=chosen,
+        rejected=rejected,
+        score_chosen=score_chosen,
+        score_rejected=score_rejected,
+        judge=judge,
+        run_id=run_id,
+        mined_at=marker.mined_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        reasoning_chosen=reasoning[0],
+        reasoning_rejected=reasoning[1],
+    )
