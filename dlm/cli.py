@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from dlm.commands import preference
 from dlm.commands.check import check
 from dlm.commands.demo import demo
 from dlm.commands.init import init
@@ -58,6 +59,10 @@ def _translated(command: Callable[..., None]) -> Callable[..., None]:
 # The commands, in the order `dlm --help` lists them.
 for _command in (demo, init, check, train, prompt, show, metrics):
     app.command()(_translated(_command))
+for _sub in preference.app.registered_commands:
+    assert _sub.callback is not None
+    _sub.callback = _translated(_sub.callback)
+app.add_typer(preference.app, name="preference")
 
 
 def main() -> None:

@@ -18,8 +18,15 @@ def test_top_level_help_lists_exit_codes() -> None:
     assert "Exit codes: 0 success; 1 failure" in " ".join(result.output.split())
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+SUBCOMMANDS = [
+    f"{group} {name}"
+    for group, command in get_command(app).commands.items()  # type: ignore[attr-defined]
+    for name in getattr(command, "commands", {})
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS + SUBCOMMANDS)
 def test_command_help_has_an_example(command: str) -> None:
-    result = runner.invoke(app, [command, "--help"])
+    result = runner.invoke(app, [*command.split(), "--help"])
     assert result.exit_code == 0
-    assert f"Example: dlm {command}" in result.output
+    assert f"Example: dlm {command}" in " ".join(result.output.split())

@@ -1,0 +1,197 @@
+"""`dlm preference list|apply|revert|discard`: the staged plan and mined sections."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dlm.documents import LoadedDocument, load_valid_document
+from dlm.errors import EXIT_USAGE, CliError
+from dlm.files import write_atomically
+
+app = typer.Typer(
+    help="Mined preference pairs: list, apply, revert, discard.\n\n"
+    "Example: dlm preference list notes.dlm",
+    no_args_is_help=True,
+)
+
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Print the text edits instead of writing the file.")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")]
+
+
+@app.command("list")
+def list_pairs(
+    path: Annotated[Path, typer.Argument(help="The .dlm document.")], as_json: AsJson = False
+) -> None:
+    """Mined sections in the document, and pairs staged but not yet applied.
+
+    Example: dlm preference list notes.dlm --json
+    """
+    loaded, _, plan = _open(path)
+    from trainer.mining.plan import staged_pairs
+
+    applied = [s for s in loaded.document.sections if s.marker is not None]
+    staged = staged_pairs(plan, loaded.document)
+    if as_json:
+        typer.echo(json.dumps(_list_json(applied, staged), indent=2))
+        return
+    typer.echo(f"{len(applied)} mined section(s) in {path}, {len(staged)} staged pair(s).")
+    for section in applied:
+        marker = section.marker
+        assert marker is not None
+        typer.echo(
+            f"  applied {section.section_id} run {marker.mined_run_id} {marker.judge_name} "
+            f"margin {marker.margin:.3f}: {section.triples[0].prompt[:60]!r}"
+        )
+    for pair in staged:
+        typer.echo(
+            f"  staged  {pair.section_id} run {pair.run_id} {pair.judge} "
+            f"margin {pair.margin:.3f}: {pair.prompt[:60]!r}"
+        )
+
+
+@app.command()
+def apply(
+    path: Annotated[Path, typer.Argument(help="The .dlm document.")],
+    force: Annotated[
+        bool, typer.Option(help="Append pairs whose source section is gone at the end.")
+    ] = False,
+    dry_run: DryRun = False,
+    as_json: AsJson = False,
+) -> None:
+    """Insert the staged pairs after the instruction sections they were mined from.
+
+    Pairs already in the document are skipped; the plan is kept, so a revert can be
+    applied again.
+
+    Example: dlm preference apply notes.dlm --dry-run --json
+    """
+    loaded, _, plan = _open(path)
+    from trainer.mining.plan import apply_plan
+
+    if plan is None or not plan.pairs:
+        raise CliError(f"Nothing staged for {path}; mine first.", code=EXIT_USAGE)
+    result = apply_plan(loaded.document, plan, force=force)
+    _write_or_print(loaded, result.edits, dry_run, as_json, f"{len(result.inserted)} pair(s)")
+
+
+@app.command()
+def revert(
+    path: Annotated[Path, typer.Argument(help="The .dlm document.")],
+    run_id: Annotated[int | None, typer.Option(help="Only sections mined by this run.")] = None,
+    section: Annotated[
+        list[str] | None, typer.Option(help="Only this section id (repeatable).")
+    ] = None,
+    dry_run: DryRun = False,
+    as_json: AsJson = False,
+) -> None:
+    """Remove auto-mined sections (all by default) and forget them for replay.
+
+    Example: dlm preference revert notes.dlm --run-id 3
+    """
+    loaded, store, _ = _open(path)
+    from trainer.mining.plan import revert_edits
+
+    edits, removed = revert_edits(loaded.document, run_id=run_id, section_ids=section or ())
+    if not removed:
+        raise CliError(f"No auto-mined sections to revert in {path}.", code=EXIT_USAGE)
+    _write_or_print(loaded, edits, dry_run, as_json, f"{len(removed)} section(s) removed")
+    if not dry_run:
+        store.replay.purge(s.section_id for s in removed)
+
+
+@app.command()
+def discard(path: Annotated[Path, typer.Argument(help="The .dlm document.")]) -> None:
+    """Delete the staged plan.
+
+    Example: dlm preference discard notes.dlm
+    """
+    _, store, plan = _open(path)
+    if plan is None:
+        typer.echo(f"No staged plan for {path}.")
+        return
+    store.pending_plan_path().unlink()
+    typer.echo(f"Discarded {len(plan.pairs)} staged pair(s).")
+
+
+def _open(path: Path) -> tuple[LoadedDocument, Any, Any]:
+    from trainer.mining.plan import load_plan
+    from trainer.store import Store, dlm_home
+
+    loaded = load_valid_document(path)
+    store = Store.open(loaded.frontmatter.dlm_id, dlm_home())
+    return loaded, store, load_plan(store.pending_plan_path())
+
+
+def _write_or_print(
+    loaded: LoadedDocument, edits: list[Any], dry_run: bool, as_json: bool, what: str
+) -> None:
+    from dlmlang.edits import apply_edits
+
+    if dry_run:
+        payload = {"schema_version": 1, "path": str(loaded.path), "edits": _edits_json(edits)}
+        typer.echo(json.dumps(payload, indent=2) if as_json else _edits_text(edits))
+        return
+    text = loaded.data.decode("utf-8")
+    new_text = apply_edits(text, edits)
+    current = loaded.path.read_bytes()
+    if hashlib.sha256(current).digest() != hashlib.sha256(loaded.data).digest():
+        raise CliError(f"{loaded.path} changed while dlm was working; run again.")
+    write_atomically(loaded.path, new_text.encode("utf-8"))
+    message = {"schema_version": 1, "path": str(loaded.path), "changed": what}
+    typer.echo(json.dumps(message) if as_json else f"{loaded.path}: {what}.")
+
+
+def _edits_json(edits: list[Any]) -> list[dict[str, Any]]:
+    from dlm.render import range_json
+
+    return [{"range": range_json(edit.range), "new_text": edit.new_text} for edit in edits]
+
+
+def _edits_text(edits: list[Any]) -> str:
+    lines = []
+    for edit in edits:
+        start = edit.range.start
+        verb = "insert at" if edit.new_text else "delete from"
+        lines.append(f"{verb} {start.line + 1}:{start.character + 1}:\n{edit.new_text}")
+    return "\n".join(lines)
+
+
+def _list_json(applied: list[Any], staged: list[Any]) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "applied": [
+            {
+                "section_id": s.section_id,
+                "prompt": s.triples[0].prompt,
+                "judge": s.marker.judge_name,
+                "score_chosen": s.marker.judge_score_chosen,
+                "score_rejected": s.marker.judge_score_rejected,
+                "margin": s.marker.margin,
+                "run_id": s.marker.mined_run_id,
+                "mined_at": s.marker.mined_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+            for s in applied
+        ],
+        "staged": [
+            {
+                "section_id": p.section_id,
+                "prompt": p.prompt,
+                "judge": p.judge,
+                "score_chosen": p.score_chosen,
+                "score_rejected": p.score_rejected,
+                "margin": p.margin,
+                "run_id": p.run_id,
+                "mined_at": p.mined_at,
+                "reasoning_chosen": p.reasoning_chosen,
+                "reasoning_rejected": p.reasoning_rejected,
+            }
+            for p in staged
+        ],
+    }
