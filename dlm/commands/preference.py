@@ -195,3 +195,71 @@ def _list_json(applied: list[Any], staged: list[Any]) -> dict[str, Any]:
             for p in staged
         ],
     }
+
+
+@app.command()
+def mine(
+    path: Annotated[Path, typer.Argument(help="The .dlm document.")],
+    judge: Annotated[
+        str, typer.Option(help="sway, sway:logprob, hf:<model> or cli:<cmd>.")
+    ] = "sway",
+    samples: Annotated[int, typer.Option(help="Candidates per prompt.", min=2)] = 4,
+    max_pairs: Annotated[int | None, typer.Option(help="Keep the largest margins.", min=1)] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Smallest margin kept (default: the judge's).")
+    ] = None,
+    temp: Annotated[float, typer.Option(help="Sampling temperature.", min=0.01)] = 0.7,
+    top_p: Annotated[float, typer.Option(help="Nucleus sampling mass.", min=0, max=1)] = 0.95,
+    max_new_tokens: Annotated[int, typer.Option(help="Longest candidate.", min=1)] = 256,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    section: Annotated[
+        list[str] | None, typer.Option(help="Only this instruction section (repeatable).")
+    ] = None,
+    apply_now: Annotated[
+        bool, typer.Option("--apply", help="Write the pairs into the document now.")
+    ] = False,
+    replace: Annotated[bool, typer.Option(help="Start the staged plan afresh.")] = False,
+    judge_timeout: Annotated[float, typer.Option(help="Seconds per cli: judge call.")] = 30.0,
+    progress: Annotated[
+        str | None, typer.Option(help="`jsonl`: one JSON progress object per line on stderr.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Sample answers from the adapter, judge them, and stage the best/worst pairs.
+
+    Exit 0 when pairs were mined, 2 when none were (the reasons are printed).
+
+    Example: dlm preference mine notes.dlm --samples 4 --max-pairs 6
+    """
+    from dlm.mining import run_mining
+
+    loaded, store, plan = _open(path)
+    summary = run_mining(
+        loaded,
+        store,
+        plan,
+        judge=judge,
+        samples=samples,
+        max_pairs=max_pairs,
+        threshold=threshold,
+        temp=temp,
+        top_p=top_p,
+        max_new_tokens=max_new_tokens,
+        seed=seed,
+        sections=tuple(section or ()),
+        apply_now=apply_now,
+        replace=replace,
+        judge_timeout=judge_timeout,
+        jsonl=progress == "jsonl",
+    )
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        typer.echo(
+            f"{summary['pairs_mined']} pair(s) from {summary['prompts_seen']} prompt(s), "
+            f"{summary['write_mode']}; skipped: {summary['skipped'] or 'none'}"
+        )
+        for line in summary["advice"]:
+            typer.echo(f"  {line}")
+    if not summary["pairs_mined"]:
+        raise typer.Exit(EXIT_USAGE)

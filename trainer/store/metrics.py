@@ -156,6 +156,73 @@ class MetricsDB:
         ).fetchall()
         return [EvalRow(*row) for row in rows]
 
+    def record_mining(
+        self,
+        *,
+        run_id: int,
+        judge: str,
+        samples: int,
+        prompts_seen: int,
+        skipped: dict[str, int],
+        threshold: float,
+        write_mode: str,
+        duration_s: float,
+        pairs: list[tuple[str, str, float, float]],
+    ) -> int:
+        """One mining event and its pairs (section_id, prompt, chosen, rejected scores)."""
+        with self.connection:
+            cursor = self.connection.execute(
+                "INSERT INTO preference_mining (run_id, judge, samples, prompts_seen, pairs_mined,"
+                " skipped, threshold, write_mode, duration_s, at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    judge,
+                    samples,
+                    prompts_seen,
+                    len(pairs),
+                    json.dumps(skipped, sort_keys=True),
+                    threshold,
+                    write_mode,
+                    duration_s,
+                    now(),
+                ),
+            )
+            event_id = int(cursor.lastrowid or 0)
+            self.connection.executemany(
+                "INSERT INTO mined_pairs VALUES (?, ?, ?, ?, ?, ?)",
+                [(event_id, sid, prompt, c, r, c - r) for sid, prompt, c, r in pairs],
+            )
+        return event_id
+
+    def mining_events(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        """Mining events (newest last), of one run if given, each with its pairs."""
+        query = "SELECT * FROM preference_mining"
+        rows = self.connection.execute(
+            query + (" WHERE run_id = ? ORDER BY event_id" if run_id else " ORDER BY event_id"),
+            (run_id,) if run_id else (),
+        ).fetchall()
+        names = [d[0] for d in self.connection.execute(query + " LIMIT 0").description]
+        events = []
+        for row in rows:
+            event = dict(zip(names, row, strict=True))
+            event["skipped"] = json.loads(event["skipped"])
+            event["pairs"] = [
+                {
+                    "section_id": p[0],
+                    "prompt": p[1],
+                    "score_chosen": p[2],
+                    "score_rejected": p[3],
+                    "margin": p[4],
+                }
+                for p in self.connection.execute(
+                    "SELECT section_id, prompt, score_chosen, score_rejected, margin FROM"
+                    " mined_pairs WHERE event_id = ?",
+                    (event["event_id"],),
+                )
+            ]
+            events.append(event)
+        return events
+
     def close(self) -> None:
         """Close the connection."""
         self.connection.close()

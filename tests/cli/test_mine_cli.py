@@ -1,0 +1,122 @@
+"""`dlm preference mine` end to end on a tiny model with a real `cli:` judge process."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import dlmlang
+from dlm.cli import app
+from tests.cli.test_train_cli import DLM_ID, write_document
+
+runner = CliRunner()
+JUDGE = Path(__file__).resolve().parents[1] / "trainer" / "scripts" / "judge.py"
+
+
+def judge(mode: str) -> str:
+    return f"cli:{shlex.quote(sys.executable)} {shlex.quote(str(JUDGE))} {mode}"
+
+
+@pytest.fixture
+def trained(tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DLM_HOME", str(tmp_path / "home"))
+    path = write_document(tmp_path, tiny_model_dir, max_steps=2)
+    assert runner.invoke(app, ["train", str(path)]).exit_code == 0
+    return path
+
+
+def _mine(path: Path, *extra: str) -> object:
+    return runner.invoke(
+        app,
+        [
+            "preference",
+            "mine",
+            str(path),
+            "--judge",
+            judge("ok"),
+            "--samples",
+            "4",
+            "--max-new-tokens",
+            "12",
+            "--temp",
+            "1.5",
+            "--threshold",
+            "0.05",
+            "--json",
+            *extra,
+        ],
+    )
+
+
+def test_mine_stages_then_applies_and_records_metrics(trained: Path, tmp_path: Path) -> None:
+    before = trained.read_bytes()
+    result = _mine(trained, "--progress", "jsonl")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    summary = json.loads(result.stdout)  # type: ignore[attr-defined]
+    assert summary["pairs_mined"] == 1 and summary["write_mode"] == "staged"
+    assert summary["run_id"] == 1 and summary["judge"].startswith("cli:")
+    progress = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]  # type: ignore[attr-defined]
+    assert {p["stage"] for p in progress} >= {"load", "sample", "judge", "write"}
+    assert trained.read_bytes() == before  # staged only
+
+    listed = json.loads(runner.invoke(app, ["preference", "list", str(trained), "--json"]).stdout)
+    assert len(listed["staged"]) == 1
+    again = _mine(trained)
+    assert again.exit_code == 2  # type: ignore[attr-defined]
+    assert json.loads(again.stdout)["skipped"] == {"already_present": 1}  # type: ignore[attr-defined]
+
+    applied = _mine(trained, "--apply", "--replace")
+    assert json.loads(applied.stdout)["write_mode"] == "applied"  # type: ignore[attr-defined]
+    document = dlmlang.parse_bytes(trained.read_bytes())
+    assert document.ok and sum(s.auto_mined for s in document.sections) == 1
+    mined = next(s for s in document.sections if s.auto_mined)
+    assert mined.marker is not None and mined.marker.mined_run_id == 1
+
+    from trainer.store import Store
+
+    events = Store.open(DLM_ID, tmp_path / "home").metrics.mining_events(1)
+    assert [e["write_mode"] for e in events] == ["staged", "empty", "applied"]
+    assert events[0]["pairs"][0]["margin"] > 0
+
+
+def test_broken_judge_fails_before_sampling_and_stages_nothing(trained: Path) -> None:
+    result = runner.invoke(
+        app, ["preference", "mine", str(trained), "--judge", "cli:no-such-judge-xyz"]
+    )
+    assert result.exit_code == 1
+    assert "was not found" in result.output
+    listed = json.loads(runner.invoke(app, ["preference", "list", str(trained), "--json"]).stdout)
+    assert listed["staged"] == []
+
+
+def test_a_judge_that_breaks_mid_run_stages_nothing(trained: Path) -> None:
+    result = runner.invoke(
+        app, ["preference", "mine", str(trained), "--judge", judge("nan"), "--max-new-tokens", "4"]
+    )
+    assert result.exit_code == 1 and '"score" must be finite' in result.output
+    listed = json.loads(runner.invoke(app, ["preference", "list", str(trained), "--json"]).stdout)
+    assert listed["staged"] == []
+
+
+def test_mining_needs_a_trained_adapter(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DLM_HOME", str(tmp_path / "home"))
+    path = write_document(tmp_path, tiny_model_dir)
+    result = runner.invoke(app, ["preference", "mine", str(path)])
+    assert result.exit_code == 1
+    assert "No trained adapter" in result.output and "dlm train" in result.output
+
+
+def test_mine_json_matches_docs(trained: Path) -> None:
+    from tests.cli.test_json_docs import _documented
+
+    summary = json.loads(_mine(trained).stdout)  # type: ignore[attr-defined]
+    documented = _documented("dlm preference mine --json")
+    assert set(summary) == set(documented)
+    assert set(summary["pairs"][0]) == set(documented["pairs"][0])

@@ -1,0 +1,148 @@
+"""The miner (spec §7): prompts -> seeded batched samples -> one judgement per candidate
+-> pairs -> staged (or applied) marked sections, and a metrics event."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from dlmlang import Document, SectionKind
+from trainer.judges.base import Judge, JudgeItem
+from trainer.mining.candidates import clean_candidates
+from trainer.mining.pairs import MinedPair, SkipReason, select_pairs
+from trainer.mining.plan import StagedPair, stage_pair
+from trainer.mining.sampling import SamplingConfig, sample_candidates
+
+Progress = Callable[[str, str, int, int, str], None]
+"""(event, stage, done, total, message): start/progress/done of load, sample, judge, write."""
+
+
+@dataclass(frozen=True, slots=True)
+class MiningRequest:
+    """What to mine and how."""
+
+    document: Document
+    run_id: int
+    """The training run that produced the sampling adapter (the marker's mined_run_id)."""
+    sampling: SamplingConfig
+    threshold: float | None = None
+    max_pairs: int | None = None
+    sections: tuple[str, ...] = ()
+    """Only prompts of these instruction sections (all when empty)."""
+    known_ids: frozenset[str] = frozenset()
+    """Section ids already in the document or the plan."""
+
+
+@dataclass(frozen=True, slots=True)
+class MiningResult:
+    """Pairs staged for writing, prompts skipped by reason, and advice when none were."""
+
+    pairs: list[StagedPair]
+    prompts_seen: int
+    skipped: dict[str, int]
+    threshold: float
+    margins_below: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def advice(self) -> list[str]:
+        """What to try when prompts were skipped."""
+        lines = []
+        if self.skipped.get(SkipReason.INSUFFICIENT_VARIETY):
+            lines.append(
+                "insufficient variety: the samples were (near) identical; raise --temp or "
+                "--top-p, or --samples."
+            )
+        if self.skipped.get(SkipReason.BELOW_THRESHOLD):
+            seen = ", ".join(f"{m:.3f}" for m in sorted(self.margins_below, reverse=True)[:5])
+            lines.append(
+                f"below threshold: margins {seen} < {self.threshold:g}; lower --threshold if "
+                "those pairs are worth training on."
+            )
+        if self.skipped.get(SkipReason.ALREADY_PRESENT):
+            lines.append("already present: those pairs are in the document or the plan.")
+        return lines
+
+
+def document_prompts(document: Document, sections: Sequence[str] = ()) -> dict[str, str]:
+    """Each distinct `### Q` of the chosen instruction sections -> its section id."""
+    prompts: dict[str, str] = {}
+    for section in document.content_sections():
+        if section.kind is not SectionKind.INSTRUCTION:
+            continue
+        if sections and section.section_id not in sections:
+            continue
+        for pair in section.pairs:
+            prompts.setdefault(pair.question, section.section_id)
+    return prompts
+
+
+def mine(
+    request: MiningRequest,
+    model: Any,
+    tokenizer: Any,
+    judge: Judge,
+    progress: Progress,
+) -> MiningResult:
+    """Sample, judge every surviving candidate once, pair, and stage the pairs."""
+    started = time.perf_counter()
+    frontmatter = request.document.frontmatter
+    system_prompt = frontmatter.system_prompt if frontmatter else None
+    prompts = document_prompts(request.document, request.sections)
+    progress("start", "sample", 0, len(prompts), f"sampling {len(prompts)} prompt(s)")
+    sampled = sample_candidates(
+        model,
+        tokenizer,
+        list(prompts),
+        system_prompt=system_prompt,
+        config=request.sampling,
+        progress=lambda done, total: progress("progress", "sample", done, total, ""),
+    )
+    cleaned = {prompt: clean_candidates(candidates) for prompt, candidates in sampled.items()}
+    items = [JudgeItem(p, c) for p, texts in cleaned.items() for c in texts]
+    progress("start", "judge", 0, len(items), f"judging {len(items)} candidate(s)")
+    judgements = judge.score(items)
+    progress("progress", "judge", len(items), len(items), "")
+    judged: dict[str, tuple[list[str], list[Any]]] = {p: ([], []) for p in cleaned}
+    for item, judgement in zip(items, judgements, strict=True):
+        judged[item.prompt][0].append(item.candidate)
+        judged[item.prompt][1].append(judgement)
+    threshold = request.threshold if request.threshold is not None else judge.default_threshold
+    selected = select_pairs(judged, threshold=threshold, max_pairs=None)
+    skipped = Counter({str(k): v for k, v in selected.skipped.items()})
+    mined_at = datetime.now(UTC)
+    staged: list[StagedPair] = []
+    for pair in selected.pairs:
+        candidate = _stage(pair, prompts[pair.prompt], judge.name, request.run_id, mined_at)
+        if candidate.section_id in request.known_ids:
+            skipped[SkipReason.ALREADY_PRESENT] += 1
+        else:
+            staged.append(candidate)
+    if request.max_pairs is not None:
+        del staged[request.max_pairs :]
+    return MiningResult(
+        pairs=staged,
+        prompts_seen=len(prompts),
+        skipped=dict(skipped),
+        threshold=threshold,
+        margins_below=selected.margins_below,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _stage(pair: MinedPair, source: str, judge: str, run_id: int, when: datetime) -> StagedPair:
+    return stage_pair(
+        pair.prompt,
+        pair.chosen,
+        pair.rejected,
+        score_chosen=pair.score_chosen,
+        score_rejected=pair.score_rejected,
+        source_section_id=source,
+        judge=judge,
+        run_id=run_id,
+        mined_at=when,
+        reasoning=(pair.chosen_reasoning, pair.rejected_reasoning),
+    )
