@@ -52,6 +52,11 @@ def metrics(
             f"run {run['run_id']} {run['phase']} {run['status']}: {len(run['steps'])} steps, "
             f"loss {first} -> {last}, adapter {run['adapter_version'] or '-'}"
         )
+        for event in run["mining"]:
+            typer.echo(
+                f"  mining {event['at']}: {event['judge']}, {event['pairs_mined']} pair(s) from "
+                f"{event['prompts_seen']} prompt(s), {event['write_mode']}"
+            )
         for evaluation in run["evals"]:
             typer.echo(
                 f"  {evaluation['name']} = {evaluation['value']:.4f} (step {evaluation['step']})"
@@ -82,6 +87,10 @@ def _run_json(store: Any, run: Any) -> dict[str, Any]:
         "evals": [
             {"step": e.step, "name": e.name, "value": e.value}
             for e in store.metrics.evals(run.run_id)
+        ],
+        "mining": [
+            {k: v for k, v in event.items() if k != "event_id"}
+            for event in store.metrics.mining_events(run.run_id)
         ],
     }
 

@@ -27,6 +27,7 @@ def show(
 
     store = Store.open(loaded.frontmatter.dlm_id, dlm_home())
     summary = _summary(loaded.document, store, str(path))
+    summary["preference"] = _preference(loaded.document, store)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
@@ -40,11 +41,32 @@ def show(
     versions = summary["store"]["adapter_versions"]
     current = summary["store"]["current"]
     typer.echo(f"adapter: {current or 'none yet'} ({len(versions)} version(s)) in {store.root}")
+    preference = summary["preference"]
+    typer.echo(f"staged pairs: {preference['staged']}")
+    if preference["last_mining"]:
+        last = preference["last_mining"]
+        typer.echo(
+            f"last mining: run {last['run_id']} {last['judge']}, {last['pairs_mined']} pair(s) "
+            f"from {last['prompts_seen']} prompt(s), {last['write_mode']} ({last['at']})"
+        )
     for run in summary["store"]["runs"]:
         typer.echo(
             f"  run {run['run_id']}: {run['phase']} {run['status']} -> "
             f"{run['adapter_version'] or '-'} ({run['started_at']})"
         )
+
+
+def _preference(document: Any, store: Any) -> dict[str, Any]:
+    from trainer.mining.plan import load_plan, staged_pairs
+
+    events = store.metrics.mining_events()
+    last = events[-1] if events else None
+    if last is not None:
+        last = {k: v for k, v in last.items() if k not in ("event_id", "pairs")}
+    return {
+        "staged": len(staged_pairs(load_plan(store.pending_plan_path()), document)),
+        "last_mining": last,
+    }
 
 
 def _summary(document: Any, store: Any, path: str) -> dict[str, Any]:

@@ -83,6 +83,17 @@ def test_mine_stages_then_applies_and_records_metrics(trained: Path, tmp_path: P
     assert [e["write_mode"] for e in events] == ["staged", "empty", "applied"]
     assert events[0]["pairs"][0]["margin"] > 0
 
+    from tests.cli.test_json_docs import _documented
+
+    shown = json.loads(runner.invoke(app, ["show", str(trained), "--json"]).stdout)
+    documented = _documented("dlm show --json")["preference"]["last_mining"]
+    assert set(shown["preference"]["last_mining"]) == set(documented)
+    report = json.loads(runner.invoke(app, ["metrics", str(trained), "--json"]).stdout)
+    mining = report["runs"][0]["mining"]
+    documented_run = _documented("dlm metrics --json")["runs"][0]
+    assert set(mining[0]) == set(documented_run["mining"][0])
+    assert len(mining) == 3
+
 
 def test_broken_judge_fails_before_sampling_and_stages_nothing(trained: Path) -> None:
     result = runner.invoke(
