@@ -20,11 +20,10 @@ def run_mining(loaded: LoadedDocument, store: Any, plan: Any, **options: Any) ->
 
     set_offline()
     from dlmlang.edits import apply_edits
-    from trainer.generate import load_for_generation
+    from trainer.generate import Sampling, load_for_generation
     from trainer.judges.selector import make_judge
     from trainer.mining.miner import MiningRequest, mine
     from trainer.mining.plan import apply_plan, merge, save_plan
-    from trainer.mining.sampling import SamplingConfig
     from trainer.models import resolve_base_model
     from trainer.runtime import choose_precision, configure_threads
     from trainer.store import dlm_home
@@ -62,12 +61,12 @@ def run_mining(loaded: LoadedDocument, store: Any, plan: Any, **options: Any) ->
         request = MiningRequest(
             document=loaded.document,
             run_id=run.run_id,
-            sampling=SamplingConfig(
-                options["samples"],
-                options["temp"],
-                options["top_p"],
-                options["max_new_tokens"],
-                options["seed"],
+            sampling=Sampling(
+                max_new_tokens=options["max_new_tokens"],
+                temperature=options["temp"],
+                top_p=options["top_p"],
+                seed=options["seed"],
+                samples=options["samples"],
             ),
             threshold=options["threshold"],
             max_pairs=options["max_pairs"],

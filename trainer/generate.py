@@ -11,12 +11,14 @@ from trainer.data import chat_messages
 
 @dataclass(frozen=True, slots=True)
 class Sampling:
-    """Generation settings; temperature 0 means greedy."""
+    """Generation settings, for `dlm prompt` and mining; temperature 0 means greedy."""
 
     max_new_tokens: int = 128
     temperature: float = 0.7
     top_p: float = 0.95
     seed: int = 0
+    samples: int = 1
+    """Answers per prompt (mining draws several in one generate call)."""
 
 
 def load_for_generation(

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 import torch
 
+from trainer.generate import Sampling
 from trainer.mining.candidates import clean_candidates
-from trainer.mining.sampling import Candidate, SamplingConfig, prompt_seed, sample_candidates
+from trainer.mining.sampling import Candidate, prompt_seed, sample_candidates
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +24,12 @@ def model(tiny_model_dir: Path) -> tuple[Any, Any]:
 
 def test_candidates_do_not_depend_on_the_other_prompts(model: tuple[Any, Any]) -> None:
     loaded, tokenizer = model
-    config = SamplingConfig(samples=3, max_new_tokens=8, temperature=1.0, seed=7)
+    config = Sampling(samples=3, max_new_tokens=8, temperature=1.0, seed=7)
     both = sample_candidates(loaded, tokenizer, ["a?", "b?"], system_prompt=None, config=config)
     alone = sample_candidates(loaded, tokenizer, ["b?"], system_prompt=None, config=config)
     assert both["b?"] == alone["b?"]
     assert len(both["a?"]) == 3
-    other_seed = SamplingConfig(samples=3, max_new_tokens=8, temperature=1.0, seed=8)
+    other_seed = Sampling(samples=3, max_new_tokens=8, temperature=1.0, seed=8)
     changed = sample_candidates(loaded, tokenizer, ["b?"], system_prompt=None, config=other_seed)
     assert changed["b?"] != alone["b?"]
 
@@ -45,7 +46,7 @@ def test_one_generate_call_per_prompt(
         return original(*args, **kwargs)
 
     monkeypatch.setattr(loaded, "generate", counting)
-    config = SamplingConfig(samples=4, max_new_tokens=4)
+    config = Sampling(samples=4, max_new_tokens=4)
     sample_candidates(loaded, tokenizer, ["a?", "b?", "c?"], system_prompt="x", config=config)
     assert calls == [4, 4, 4]
 

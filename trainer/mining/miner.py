@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dlmlang import Document, SectionKind
+from trainer.generate import Sampling
 from trainer.judges.base import Judge, JudgeItem
 from trainer.mining.candidates import clean_candidates
 from trainer.mining.pairs import MinedPair, SkipReason, select_pairs
 from trainer.mining.plan import StagedPair, stage_pair
-from trainer.mining.sampling import SamplingConfig, sample_candidates
+from trainer.mining.sampling import sample_candidates
 
 Progress = Callable[[str, str, int, int, str], None]
 """(event, stage, done, total, message): start/progress/done of load, sample, judge, write."""
@@ -28,7 +29,7 @@ class MiningRequest:
     document: Document
     run_id: int
     """The training run that produced the sampling adapter (the marker's mined_run_id)."""
-    sampling: SamplingConfig
+    sampling: Sampling
     threshold: float | None = None
     max_pairs: int | None = None
     sections: tuple[str, ...] = ()

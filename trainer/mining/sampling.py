@@ -12,17 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trainer.data import chat_messages
-
-
-@dataclass(frozen=True, slots=True)
-class SamplingConfig:
-    """How candidates are drawn (spec §7 defaults)."""
-
-    samples: int = 4
-    temperature: float = 0.7
-    top_p: float = 0.95
-    max_new_tokens: int = 256
-    seed: int = 0
+from trainer.generate import Sampling
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +35,7 @@ def sample_candidates(
     prompts: Sequence[str],
     *,
     system_prompt: str | None,
-    config: SamplingConfig,
+    config: Sampling,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, list[Candidate]]:
     """`config.samples` candidates per prompt, in one batched generate call per prompt."""
