@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -14,7 +15,28 @@ from dlm.errors import CliError
 from dlm.files import write_atomically
 
 
-def run_mining(loaded: LoadedDocument, store: Any, plan: Any, **options: Any) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class MineOptions:
+    """The flags of `dlm preference mine`."""
+
+    judge: str
+    samples: int
+    max_pairs: int | None
+    threshold: float | None
+    temp: float
+    top_p: float
+    max_new_tokens: int
+    seed: int
+    sections: tuple[str, ...]
+    apply_now: bool
+    replace: bool
+    judge_timeout: float
+    jsonl: bool
+
+
+def run_mining(
+    loaded: LoadedDocument, store: Any, plan: Any, options: MineOptions
+) -> dict[str, Any]:
     """Mine under the store lock; returns the JSON summary (docs/json.md)."""
     from trainer.runtime import set_offline
 
@@ -28,7 +50,7 @@ def run_mining(loaded: LoadedDocument, store: Any, plan: Any, **options: Any) ->
     from trainer.runtime import choose_precision, configure_threads
     from trainer.store import dlm_home
 
-    emit = _progress(options["jsonl"])
+    emit = _progress(options.jsonl)
     frontmatter = loaded.frontmatter
     with store.lock(on_wait=lambda text: typer.echo(text, err=True)):
         version = store.current_version()
@@ -46,43 +68,43 @@ def run_mining(loaded: LoadedDocument, store: Any, plan: Any, **options: Any) ->
             resolved.path, store.version_path(version), precision
         )
         judge = make_judge(
-            options["judge"],
+            options.judge,
             model=model,
             tokenizer=tokenizer,
             system_prompt=frontmatter.system_prompt,
             home=dlm_home(),
-            timeout=options["judge_timeout"],
+            timeout=options.judge_timeout,
         )
         judge.load()  # a broken judge fails here, before any sampling
         emit("done", "load", 1, 1, "")
         known = {s.section_id for s in loaded.document.sections}
-        if plan is not None and not options["replace"]:
+        if plan is not None and not options.replace:
             known |= {p.section_id for p in plan.pairs}
         request = MiningRequest(
             document=loaded.document,
             run_id=run.run_id,
             sampling=Sampling(
-                max_new_tokens=options["max_new_tokens"],
-                temperature=options["temp"],
-                top_p=options["top_p"],
-                seed=options["seed"],
-                samples=options["samples"],
+                max_new_tokens=options.max_new_tokens,
+                temperature=options.temp,
+                top_p=options.top_p,
+                seed=options.seed,
+                samples=options.samples,
             ),
-            threshold=options["threshold"],
-            max_pairs=options["max_pairs"],
-            sections=options["sections"],
+            threshold=options.threshold,
+            max_pairs=options.max_pairs,
+            sections=options.sections,
             known_ids=frozenset(known),
         )
         result = mine(request, model, tokenizer, judge, emit)
         judge.close()
         sha = hashlib.sha256(loaded.data).hexdigest()
-        base = None if options["replace"] else plan
+        base = None if options.replace else plan
         mode = "empty"
         if result.pairs:
             new_plan = merge(base, result.pairs, sha)
             save_plan(store.pending_plan_path(), new_plan)
             mode = "staged"
-            if options["apply_now"]:
+            if options.apply_now:
                 text = apply_edits(
                     loaded.data.decode("utf-8"), apply_plan(loaded.document, new_plan).edits
                 )
@@ -92,7 +114,7 @@ def run_mining(loaded: LoadedDocument, store: Any, plan: Any, **options: Any) ->
         store.metrics.record_mining(
             run_id=run.run_id,
             judge=judge.name,
-            samples=options["samples"],
+            samples=options.samples,
             prompts_seen=result.prompts_seen,
             skipped=result.skipped,
             threshold=result.threshold,

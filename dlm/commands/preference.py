@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -180,18 +181,7 @@ def _list_json(applied: list[Any], staged: list[Any]) -> dict[str, Any]:
             for s in applied
         ],
         "staged": [
-            {
-                "section_id": p.section_id,
-                "prompt": p.prompt,
-                "judge": p.judge,
-                "score_chosen": p.score_chosen,
-                "score_rejected": p.score_rejected,
-                "margin": p.margin,
-                "run_id": p.run_id,
-                "mined_at": p.mined_at,
-                "reasoning_chosen": p.reasoning_chosen,
-                "reasoning_rejected": p.reasoning_rejected,
-            }
+            {**{k: v for k, v in asdict(p).items() if k != "section_text"}, "margin": p.margin}
             for p in staged
         ],
     }
@@ -231,13 +221,10 @@ def mine(
 
     Example: dlm preference mine notes.dlm --samples 4 --max-pairs 6
     """
-    from dlm.mining import run_mining
+    from dlm.mining import MineOptions, run_mining
 
     loaded, store, plan = _open(path)
-    summary = run_mining(
-        loaded,
-        store,
-        plan,
+    options = MineOptions(
         judge=judge,
         samples=samples,
         max_pairs=max_pairs,
@@ -252,6 +239,7 @@ def mine(
         judge_timeout=judge_timeout,
         jsonl=progress == "jsonl",
     )
+    summary = run_mining(loaded, store, plan, options)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
