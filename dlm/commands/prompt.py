@@ -31,7 +31,6 @@ def prompt(
     from trainer.runtime import set_offline
 
     set_offline()
-    from trainer.errors import TrainerError
     from trainer.generate import Sampling, answer, load_for_generation
     from trainer.models import resolve_base_model
     from trainer.runtime import choose_precision, configure_threads
@@ -40,21 +39,18 @@ def prompt(
     home = dlm_home()
     frontmatter = loaded.frontmatter
     configure_threads(None)
-    try:
-        store = Store.open(frontmatter.dlm_id, home)
-        version = adapter_version or store.current_version()
-        if version is None:
-            raise CliError(f"No trained adapter for {path} yet. Run `dlm train {path}` first.")
-        if version != "base" and version not in store.versions():
-            known = ", ".join(store.versions()) or "none"
-            raise CliError(f"No adapter version {version} (versions: {known}).")
-        resolved = resolve_base_model(
-            frontmatter.base_model, home, progress=lambda m: typer.echo(m, err=True)
-        )
-        adapter = None if version == "base" else store.version_path(version)
-        precision = choose_precision(frontmatter.training.precision)
-        model, tokenizer = load_for_generation(resolved.path, adapter, precision)
-        sampling = Sampling(max_new_tokens, temp, top_p, seed)
-        typer.echo(answer(model, tokenizer, text, frontmatter.system_prompt, sampling))
-    except TrainerError as error:
-        raise CliError(str(error)) from None
+    store = Store.open(frontmatter.dlm_id, home)
+    version = adapter_version or store.current_version()
+    if version is None:
+        raise CliError(f"No trained adapter for {path} yet. Run `dlm train {path}` first.")
+    if version != "base" and version not in store.versions():
+        known = ", ".join(store.versions()) or "none"
+        raise CliError(f"No adapter version {version} (versions: {known}).")
+    resolved = resolve_base_model(
+        frontmatter.base_model, home, progress=lambda m: typer.echo(m, err=True)
+    )
+    adapter = None if version == "base" else store.version_path(version)
+    precision = choose_precision(frontmatter.training.precision)
+    model, tokenizer = load_for_generation(resolved.path, adapter, precision)
+    sampling = Sampling(max_new_tokens, temp, top_p, seed)
+    typer.echo(answer(model, tokenizer, text, frontmatter.system_prompt, sampling))

@@ -40,7 +40,6 @@ def train(
 
     set_offline()
     from dlm.progress import RichEvents
-    from trainer.errors import TrainerError
     from trainer.models import resolve_base_model
     from trainer.runtime import choose_precision, configure_threads
     from trainer.sft import SFTRequest, run_sft
@@ -71,8 +70,6 @@ def train(
             )
             with events:
                 result = run_sft(request, store, events)
-    except TrainerError as error:
-        raise CliError(str(error)) from None
     except KeyboardInterrupt:
         raise CliError("Interrupted: no adapter version was written.", code=130) from None
     if as_json:
