@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from transformers import TrainerCallback
@@ -14,8 +15,17 @@ from trainer.store import MetricsDB
 class MetricsCallback(TrainerCallback):
     """Steps land in `metrics.sqlite` as they happen, and go to the progress display."""
 
-    def __init__(self, metrics: MetricsDB, run_id: int, events: Events) -> None:
+    def __init__(
+        self,
+        metrics: MetricsDB,
+        run_id: int,
+        events: Events,
+        *,
+        evals: Mapping[str, str] | None = None,
+    ) -> None:
+        """`evals` maps trainer log keys (e.g. `rewards/margins`) to eval names to record."""
         self._metrics = metrics
+        self._evals = dict(evals or {})
         self._run_id = run_id
         self._events = events
         self._last_time = time.perf_counter()
@@ -46,6 +56,12 @@ class MetricsCallback(TrainerCallback):
             grad_norm=_number(logs.get("grad_norm")),
             tokens_per_second=speed,
         )
+        for key, name in self._evals.items():
+            value = _number(logs.get(key))
+            if value is not None:
+                self._metrics.log_eval(
+                    self._run_id, step=int(state.global_step), name=name, value=value
+                )
         self._events.step(
             StepEvent(int(state.global_step), int(state.max_steps), loss, rate, speed)
         )

@@ -1,84 +1,256 @@
-"""`dlm train`: train the document's adapter."""
+"""`dlm train`: SFT on prose and questions, then the preference phase on preference pairs."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dlm.documents import load_valid_document
 from dlm.errors import CliError
+from dlmlang import Document, SectionKind
+
+if TYPE_CHECKING:
+    from trainer.preference import PreferenceResult
+    from trainer.sft import SFTResult
+
+
+class Phase(StrEnum):
+    """Which phases `dlm train` runs."""
+
+    ALL = "all"
+    SFT = "sft"
+    PREFERENCE = "preference"
 
 
 def train(
     path: Annotated[Path, typer.Argument(help="The .dlm document to train on.")],
+    phase: Annotated[
+        Phase,
+        typer.Option(
+            help="all: SFT when there is prose or Q/A, then the preference phase when the "
+            "document has preference pairs (and training.preference.enabled is not false). "
+            "sft or preference: only that phase."
+        ),
+    ] = Phase.ALL,
+    no_mined: Annotated[
+        bool,
+        typer.Option(
+            "--no-mined",
+            help="Leave auto-mined preference sections out (from the document and from replay).",
+        ),
+    ] = False,
     max_steps: Annotated[
-        int | None, typer.Option(help="Stop after this many optimizer steps.", min=1)
+        int | None,
+        typer.Option(help="Stop each phase after this many optimizer steps.", min=1),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: training.seed).")] = None,
     fresh: Annotated[
         bool,
-        typer.Option(help="Start from the base model instead of the current adapter; no replay."),
+        typer.Option(help="SFT from the base model instead of the current adapter; no replay."),
     ] = False,
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Fail at once if another run holds the store.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
-    """Train a LoRA adapter on the document's prose and questions (SFT).
+    """Train the document's LoRA adapter: SFT, then DPO or ORPO on preference pairs.
 
-    Each run writes a new adapter version to the store ($DLM_HOME, default ~/.dlm)
-    and records its steps in metrics.sqlite. A document with errors trains nothing.
+    Each phase writes a new adapter version to the store ($DLM_HOME, default ~/.dlm)
+    and records a run (phase sft, dpo or orpo) with its steps in metrics.sqlite.
+    The preference phase starts from the current adapter; with at least 6 pairs it
+    holds some hand-written ones out and reports accuracy and margin before/after.
+    A document with errors trains nothing.
 
     Example: dlm train notes.dlm --max-steps 40
+
+    Example: dlm train notes.dlm --phase preference --no-mined
+
+    Exit codes: 0 trained, 1 failure (bad document, no adapter for the preference
+    phase, store busy with --no-wait), 2 usage error or nothing to train, 130 interrupted.
     """
+    if fresh and phase is Phase.PREFERENCE:
+        raise CliError(
+            "--fresh restarts SFT from the base model; the preference phase needs the "
+            "current adapter. Drop --fresh, or use --phase all.",
+            code=2,
+        )
     loaded = load_valid_document(path)
+    phases = phases_to_run(loaded.document, phase, include_mined=not no_mined)
+    if not phases:
+        raise CliError(
+            f"{path} has nothing to train: add prose, a ::instruction:: section or a "
+            "::preference:: section.",
+            code=2,
+        )
     from trainer.runtime import set_offline
 
     set_offline()
     from dlm.progress import RichEvents
     from trainer.models import resolve_base_model
     from trainer.runtime import choose_precision, configure_threads
-    from trainer.sft import SFTRequest, run_sft
-    from trainer.sft_config import SFTSettings
     from trainer.store import Store, dlm_home
 
     home = dlm_home()
     frontmatter = loaded.frontmatter
     store = Store.open(frontmatter.dlm_id, home)
     configure_threads(None)
+    precision = choose_precision(frontmatter.training.precision)
+    results: list[SFTResult | PreferenceResult] = []
     try:
         with store.lock(wait=not no_wait, on_wait=lambda text: typer.echo(text, err=True)):
             events = RichEvents()
             resolved = resolve_base_model(frontmatter.base_model, home, progress=events.message)
-            settings = SFTSettings.from_training(
-                frontmatter.training,
-                precision=choose_precision(frontmatter.training.precision),
-                max_steps=max_steps,
-                seed=seed,
-            )
-            request = SFTRequest(
-                document=loaded.document,
-                document_bytes=loaded.data,
-                settings=settings,
-                model_dir=resolved.path,
-                base_model=frontmatter.base_model,
-                fresh=fresh,
-            )
-            with events:
-                result = run_sft(request, store, events)
+            for name in phases:
+                with RichEvents() as events:
+                    if name is Phase.SFT:
+                        results.append(
+                            _sft(
+                                loaded,
+                                resolved.path,
+                                precision,
+                                max_steps,
+                                seed,
+                                fresh,
+                                store,
+                                events,
+                            )
+                        )
+                    else:
+                        results.append(
+                            _preference(
+                                loaded,
+                                resolved.path,
+                                precision,
+                                max_steps,
+                                seed,
+                                no_mined,
+                                store,
+                                events,
+                            )
+                        )
+                if not as_json:
+                    typer.echo(describe(results[-1]))
     except KeyboardInterrupt:
-        raise CliError("Interrupted: no adapter version was written.", code=130) from None
+        done = f" Runs completed before it: {len(results)}." if results else ""
+        raise CliError(
+            f"Interrupted: the phase in progress wrote no adapter version.{done}", code=130
+        ) from None
     if as_json:
-        typer.echo(json.dumps({"schema_version": 1, "phase": "sft", **asdict(result)}, indent=2))
-        return
-    loss = f"{result.train_loss:.3f}" if result.train_loss is not None else "-"
-    typer.echo(
-        f"Run {result.run_id}: {result.steps} steps on {result.rows} rows "
-        f"({result.replayed_rows} replayed), loss {loss}"
-        + (f", held-out loss {result.eval_loss:.3f}" if result.eval_loss is not None else "")
-        + f" -> adapter {result.adapter_version} ({result.seconds:.0f} s)."
+        runs = [run_json(result) for result in results]
+        typer.echo(json.dumps({"schema_version": 2, "runs": runs}, indent=2))
+
+
+def phases_to_run(document: Document, phase: Phase, *, include_mined: bool) -> list[Phase]:
+    """The phases `--phase` asks for that the document has data for (explicit ones always)."""
+    if phase is not Phase.ALL:
+        return [phase]
+    sections = document.content_sections()
+    phases = []
+    if any(s.kind in (SectionKind.PROSE, SectionKind.INSTRUCTION) for s in sections):
+        phases.append(Phase.SFT)
+    has_pairs = any(
+        s.kind is SectionKind.PREFERENCE and (include_mined or not s.auto_mined) for s in sections
     )
+    assert document.frontmatter is not None
+    enabled = document.frontmatter.training.preference.enabled
+    if has_pairs and enabled is not False:
+        phases.append(Phase.PREFERENCE)
+    return phases
+
+
+def _sft(
+    loaded: Any,
+    model_dir: Path,
+    precision: str,
+    max_steps: int | None,
+    seed: int | None,
+    fresh: bool,
+    store: Any,
+    events: Any,
+) -> SFTResult:
+    from trainer.sft import SFTRequest, run_sft
+    from trainer.sft_config import SFTSettings
+
+    settings = SFTSettings.from_training(
+        loaded.frontmatter.training, precision=precision, max_steps=max_steps, seed=seed
+    )
+    request = SFTRequest(
+        document=loaded.document,
+        document_bytes=loaded.data,
+        settings=settings,
+        model_dir=model_dir,
+        base_model=loaded.frontmatter.base_model,
+        fresh=fresh,
+    )
+    return run_sft(request, store, events)
+
+
+def _preference(
+    loaded: Any,
+    model_dir: Path,
+    precision: str,
+    max_steps: int | None,
+    seed: int | None,
+    no_mined: bool,
+    store: Any,
+    events: Any,
+) -> PreferenceResult:
+    from trainer.preference import PreferenceRequest, run_preference
+    from trainer.preference_config import PreferenceSettings
+
+    settings = PreferenceSettings.from_training(
+        loaded.frontmatter.training, precision=precision, max_steps=max_steps, seed=seed
+    )
+    request = PreferenceRequest(
+        document=loaded.document,
+        document_bytes=loaded.data,
+        settings=settings,
+        model_dir=model_dir,
+        base_model=loaded.frontmatter.base_model,
+        include_mined=not no_mined,
+    )
+    return run_preference(request, store, events)
+
+
+def run_json(result: SFTResult | PreferenceResult) -> dict[str, Any]:
+    """One run of `dlm train --json` (docs/json.md)."""
+    fields = asdict(result)
+    return {"phase": fields.pop("phase", "sft"), **fields}
+
+
+def describe(result: SFTResult | PreferenceResult) -> str:
+    """One line saying what a run did."""
+    from trainer.sft import SFTResult
+
+    loss = f"{result.train_loss:.3f}" if result.train_loss is not None else "-"
+    if isinstance(result, SFTResult):
+        return (
+            f"Run {result.run_id} (sft): {_count(result.steps, 'step')} on "
+            f"{_count(result.rows, 'row')} "
+            f"({result.replayed_rows} replayed), loss {loss}"
+            + (f", held-out loss {result.eval_loss:.3f}" if result.eval_loss is not None else "")
+            + f" -> adapter {result.adapter_version} ({result.seconds:.0f} s)."
+        )
+    reference = f", reference {result.reference}" if result.reference else ""
+    line = (
+        f"Run {result.run_id} ({result.phase} from {result.from_version}{reference}): "
+        f"{_count(result.steps, 'step')} on {_count(result.pairs, 'pair')} "
+        f"({result.mined_pairs} mined, "
+        f"{result.replayed_pairs} replayed), loss {loss}"
+    )
+    if result.before is not None and result.after is not None:
+        line += (
+            f"; held-out pairs ({result.heldout_pairs}): accuracy {result.before.accuracy:.2f}"
+            f" -> {result.after.accuracy:.2f}, margin {result.before.margin:+.3f}"
+            f" -> {result.after.margin:+.3f}"
+        )
+    return line + f" -> adapter {result.adapter_version} ({result.seconds:.0f} s)."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")

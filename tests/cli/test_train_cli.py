@@ -43,7 +43,7 @@ def test_train_prompt_show_metrics(tiny_model_dir: Path, tmp_path: Path, home: P
     path = write_document(tmp_path, tiny_model_dir)
     result = runner.invoke(app, ["train", str(path), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout)
+    summary = json.loads(result.stdout)["runs"][0]
     assert (summary["run_id"], summary["adapter_version"], summary["steps"]) == (1, "v0001", 3)
 
     answer = runner.invoke(
@@ -65,6 +65,52 @@ def test_train_prompt_show_metrics(tiny_model_dir: Path, tmp_path: Path, home: P
     report = json.loads(metrics.stdout)
     assert [s["step"] for s in report["runs"][0]["steps"]] == [1, 2, 3]
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+PAIR = (
+    "\n::preference::\n### Prompt\nWho keeps the light?\n### Chosen\nMorwenna Teague.\n"
+    "### Rejected\nNobody knows.\n"
+)
+MINED = (
+    '\n::preference::\n<!-- dlm-auto-mined: judge_name="sway" judge_score_chosen="0.5" '
+    'judge_score_rejected="0.1" mined_at="2026-11-20T10:00:00Z" mined_run_id="1" -->\n'
+    "### Prompt\nWhen does the Tern leave?\n### Chosen\nAt 7:40.\n### Rejected\nLater.\n"
+)
+
+
+def test_train_all_runs_sft_then_dpo_and_show_lists_both(
+    tiny_model_dir: Path, tmp_path: Path, home: Path
+) -> None:
+    path = write_document(tmp_path, tiny_model_dir, extra=PAIR + MINED)
+    result = runner.invoke(app, ["train", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(result.stdout)["runs"]
+    assert [(r["phase"], r["adapter_version"]) for r in runs] == [
+        ("sft", "v0001"),
+        ("dpo", "v0002"),
+    ]
+    assert (runs[1]["pairs"], runs[1]["mined_pairs"], runs[1]["from_version"]) == (2, 1, "v0001")
+    shown = json.loads(runner.invoke(app, ["show", str(path), "--json"]).stdout)
+    assert [r["phase"] for r in shown["store"]["runs"]] == ["sft", "dpo"]
+
+    again = runner.invoke(app, ["train", str(path), "--phase", "preference", "--no-mined"])
+    assert again.exit_code == 0, again.output
+    assert "(dpo from v0002, reference pre_adapter): 1 step on 1 pair (0 mined" in again.stdout
+
+
+def test_preference_phase_errors_are_clear(
+    tiny_model_dir: Path, tmp_path: Path, home: Path
+) -> None:
+    path = write_document(tmp_path, tiny_model_dir, extra=MINED)
+    no_adapter = runner.invoke(app, ["train", str(path), "--phase", "preference"])
+    assert no_adapter.exit_code == 1
+    assert "has none yet. Run `dlm train PATH`" in no_adapter.output
+    fresh = runner.invoke(app, ["train", str(path), "--phase", "preference", "--fresh"])
+    assert fresh.exit_code == 2 and "Drop --fresh" in fresh.output
+    assert runner.invoke(app, ["train", str(path), "--phase", "sft"]).exit_code == 0
+    excluded = runner.invoke(app, ["train", str(path), "--phase", "preference", "--no-mined"])
+    assert excluded.exit_code == 1 and "excluded by --no-mined" in excluded.output
+    assert not (home / "store" / DLM_ID / "adapter" / "versions" / "v0002").exists()
 
 
 def test_prompt_before_training_says_what_to_do(
@@ -138,15 +184,18 @@ def test_killed_training_leaves_no_version_and_the_next_run_works(
     path.write_text(path.read_text().replace("max_steps: 400", "max_steps: 2"))
     result = runner.invoke(app, ["train", str(path), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["adapter_version"] == "v0001"
+    assert json.loads(result.stdout)["runs"][0]["adapter_version"] == "v0001"
 
 
 def test_json_outputs_match_docs(tiny_model_dir: Path, tmp_path: Path, home: Path) -> None:
     from tests.cli.test_json_docs import _documented, _shape
 
     path = write_document(tmp_path, tiny_model_dir)
+    path = write_document(tmp_path, tiny_model_dir, extra=PAIR)
     trained = json.loads(runner.invoke(app, ["train", str(path), "--json"]).stdout)
-    assert set(trained) == set(_documented("dlm train --json"))
+    documented_train = _documented("dlm train --json")
+    assert trained["schema_version"] == documented_train["schema_version"]
+    assert [set(run) for run in trained["runs"]] == [set(run) for run in documented_train["runs"]]
     shown = json.loads(runner.invoke(app, ["show", str(path), "--json"]).stdout)
     documented_show = _documented("dlm show --json")
     assert set(shown) == set(documented_show)

@@ -14,6 +14,7 @@ from typing import Any
 
 from trainer.data import chat_messages
 from trainer.judges.base import JudgeError, JudgeItem, Judgement
+from trainer.logprobs import Encoded, completion_logprobs, length_sorted_batches
 
 
 class SwayJudge:
@@ -52,10 +53,9 @@ class SwayJudge:
     def score(self, items: Sequence[JudgeItem]) -> list[Judgement]:
         """One score per item; candidates are scored in length-sorted batches."""
         encoded = [self._encode(item) for item in items]
-        order = sorted(range(len(items)), key=lambda i: len(encoded[i][0]) + len(encoded[i][1]))
+        sizes = [len(prompt) + len(candidate) for prompt, candidate in encoded]
         scores: dict[int, float] = {}
-        for start in range(0, len(order), self._batch_size):
-            batch = order[start : start + self._batch_size]
+        for batch in length_sorted_batches(sizes, self._batch_size):
             adapter = self._mean_logprobs([encoded[i] for i in batch])
             if self._logprob:
                 values = adapter
@@ -69,7 +69,7 @@ class SwayJudge:
     def close(self) -> None:
         """The model belongs to the caller."""
 
-    def _encode(self, item: JudgeItem) -> tuple[list[int], list[int]]:
+    def _encode(self, item: JudgeItem) -> Encoded:
         prompt = self._tokenizer.apply_chat_template(
             chat_messages(item.prompt, self._system_prompt),
             tokenize=False,
@@ -81,25 +81,6 @@ class SwayJudge:
             raise JudgeError("the sway judge cannot score an empty candidate")
         return prompt_ids, candidate_ids
 
-    def _mean_logprobs(self, batch: list[tuple[list[int], list[int]]]) -> list[float]:
-        """Mean log-probability of each candidate's tokens after its prompt (right padding)."""
-        import torch
-
+    def _mean_logprobs(self, batch: list[Encoded]) -> list[float]:
         pad = self._tokenizer.pad_token_id or 0
-        width = max(len(p) + len(c) for p, c in batch)
-        ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        attention = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, (prompt, candidate) in enumerate(batch):
-            sequence = prompt + candidate
-            ids[row, : len(sequence)] = torch.tensor(sequence)
-            attention[row, : len(sequence)] = 1
-        with torch.no_grad():
-            logits = self._model(input_ids=ids, attention_mask=attention).logits.float()
-        logprobs = torch.log_softmax(logits[:, :-1], dim=-1)
-        targets = logprobs.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-        means = []
-        for row, (prompt, candidate) in enumerate(batch):
-            # Token t is predicted at position t - 1.
-            first = len(prompt) - 1
-            means.append(float(targets[row, first : first + len(candidate)].mean()))
-        return means
+        return [r.mean for r in completion_logprobs(self._model, batch, pad_token_id=pad)]

@@ -1,0 +1,322 @@
+"""The preference phase: DPO or ORPO on the current adapter with trl (spec §6)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from dlmlang import Document, SectionKind
+from dlmlang.serialize import render_section
+from trainer.errors import TrainerError
+from trainer.events import Events
+from trainer.preference_config import PreferenceSettings
+from trainer.preference_data import (
+    PreferenceRow,
+    conversational,
+    document_preference_rows,
+    replay_preference_rows,
+    split_preference_heldout,
+)
+from trainer.preference_eval import PreferenceCheck, preference_check
+from trainer.store import ReplaySection, Store
+
+RUN_CONFIG_FILE = "dlm_run.json"
+TRAINER_EVALS = {
+    "rewards/margins": "train_reward_margin",
+    "rewards/accuracies": "train_reward_accuracy",
+    "rewards/chosen": "train_reward_chosen",
+}
+"""trl's per-step reward logs (the same names for DPO and ORPO), kept in `evals`."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreferenceRequest:
+    """The inputs of one preference run."""
+
+    document: Document
+    document_bytes: bytes
+    settings: PreferenceSettings
+    model_dir: Path
+    base_model: str
+    include_mined: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PreferenceResult:
+    """What a preference run did; `before`/`after` are the held-out check (spec §6)."""
+
+    run_id: int
+    phase: str
+    adapter_version: str
+    from_version: str
+    reference: str | None
+    steps: int
+    train_loss: float | None
+    pairs: int
+    mined_pairs: int
+    replayed_pairs: int
+    heldout_pairs: int
+    before: PreferenceCheck | None
+    after: PreferenceCheck | None
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class PreferenceRows:
+    """The pairs a run trains on and the ones it holds out."""
+
+    train: list[PreferenceRow]
+    heldout: list[PreferenceRow]
+    replayed: int
+
+
+def collect_preference_rows(request: PreferenceRequest, store: Store) -> PreferenceRows:
+    """The document's pairs (mined ones unless excluded) plus replayed departed sections."""
+    rows = document_preference_rows(request.document, include_mined=request.include_mined)
+    replayed: list[PreferenceRow] = []
+    if request.settings.replay:
+        present = [s.section_id for s in request.document.content_sections()]
+        departed = store.replay.departed(
+            present, kinds=("preference",), include_mined=request.include_mined
+        )
+        for section in departed:
+            replayed.extend(replay_preference_rows(section.section_id, section.content))
+    train, heldout = split_preference_heldout(rows)
+    return PreferenceRows(train + replayed, heldout, len(replayed))
+
+
+def run_preference(request: PreferenceRequest, store: Store, events: Events) -> PreferenceResult:
+    """Train on the preference pairs from the current adapter, write a new version.
+
+    The store lock must be held. The current adapter is the starting point and, for
+    DPO with `reference: pre_adapter`, the frozen reference.
+    """
+    import torch
+
+    from trainer.models import load_causal_lm
+
+    settings = request.settings
+    frontmatter = request.document.frontmatter
+    assert frontmatter is not None
+    previous = store.current_version()
+    if previous is None:
+        raise TrainerError(
+            "The preference phase refines a trained adapter, and this document has none yet. "
+            "Run `dlm train PATH` (or `--phase sft`) first."
+        )
+    rows = collect_preference_rows(request, store)
+    if not rows.train:
+        hint = " (auto-mined ones are excluded by --no-mined)" if not request.include_mined else ""
+        raise TrainerError(
+            f"The document has no preference pairs to train on{hint}. Add a ::preference:: "
+            "section, or mine some with `dlm preference mine PATH`."
+        )
+    _check_method_available(settings.method)
+    events.message(f"Loading {request.base_model} with adapter {previous}")
+    model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32)
+    model = _with_adapter(model, store.version_path(previous))
+    system_prompt = frontmatter.system_prompt
+    before = preference_check(
+        model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
+    )
+    run_id = store.metrics.start_run(
+        phase=settings.phase,
+        method="lora",
+        seed=settings.seed,
+        base_model=request.base_model,
+        doc_sha256=hashlib.sha256(request.document_bytes).hexdigest(),
+        config={
+            **asdict(settings),
+            "from_version": previous,
+            "include_mined": request.include_mined,
+        },
+    )
+    started = time.perf_counter()
+    try:
+        trainer = _trainer(model, tokenizer, rows.train, system_prompt, settings, store, run_id)
+        trainer.add_callback(_metrics_callback(store, run_id, events))
+        result = trainer.train()
+        model = trainer.model
+        after = preference_check(
+            model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
+        )
+        _record_checks(store, run_id, trainer.state.global_step, before, after)
+        with store.new_version() as (version, directory):
+            events.message(f"Saving adapter {version}")
+            model.save_pretrained(str(directory), selected_adapters=["default"])
+            tokenizer.save_pretrained(str(directory))
+            (directory / RUN_CONFIG_FILE).write_text(
+                json.dumps(
+                    {"run_id": run_id, "phase": settings.phase, "from_version": previous}
+                    | asdict(settings),
+                    indent=2,
+                ),
+                encoding="utf-8",
+            )
+        store.replay.record(run_id, _trained_sections(request.document, request.include_mined))
+        store.metrics.finish_run(run_id, status="completed", adapter_version=version)
+    except KeyboardInterrupt:
+        store.metrics.finish_run(run_id, status="interrupted", adapter_version=None)
+        raise
+    except BaseException:
+        store.metrics.finish_run(run_id, status="failed", adapter_version=None)
+        raise
+    finally:
+        shutil.rmtree(_scratch(store, run_id), ignore_errors=True)
+    return PreferenceResult(
+        run_id=run_id,
+        phase=settings.phase,
+        adapter_version=version,
+        from_version=previous,
+        reference=settings.reference if settings.method == "dpo" else None,
+        steps=trainer.state.global_step,
+        train_loss=float(result.training_loss) if result.training_loss is not None else None,
+        pairs=len(rows.train),
+        mined_pairs=sum(row.auto_mined for row in rows.train),
+        replayed_pairs=rows.replayed,
+        heldout_pairs=len(rows.heldout),
+        before=before,
+        after=after,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _check_method_available(method: str) -> None:
+    if method != "orpo":
+        return
+    import importlib.util
+
+    import trl
+
+    if importlib.util.find_spec("trl.experimental.orpo") is None:
+        raise TrainerError(
+            f"ORPO needs trl's experimental ORPO trainer, which trl {trl.__version__} does not "
+            "have. Install a trl that ships `trl.experimental.orpo`, or set "
+            "`training.preference.method: dpo`."
+        )
+
+
+def _with_adapter(model: Any, adapter_dir: Path) -> Any:
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=True)
+
+
+def _scratch(store: Store, run_id: int) -> Path:
+    return store.root / "tmp" / f"run-{run_id}"
+
+
+def _common_args(settings: PreferenceSettings, scratch: Path) -> dict[str, Any]:
+    import torch
+
+    return {
+        "output_dir": str(scratch),
+        "per_device_train_batch_size": settings.micro_batch_size,
+        "gradient_accumulation_steps": settings.grad_accum,
+        "learning_rate": settings.learning_rate,
+        "num_train_epochs": settings.num_epochs,
+        "max_steps": settings.max_steps or -1,
+        "lr_scheduler_type": settings.lr_scheduler,
+        "warmup_steps": settings.warmup_ratio,
+        "seed": settings.seed,
+        "data_seed": settings.seed,
+        "bf16": settings.precision == "bf16",
+        "fp16": settings.precision == "fp16",
+        "use_cpu": not torch.cuda.is_available(),
+        "gradient_checkpointing": False,
+        "max_length": settings.sequence_len,
+        "logging_steps": 1,
+        "save_strategy": "no",
+        "eval_strategy": "no",
+        "report_to": "none",
+        "disable_tqdm": True,
+        "dataloader_num_workers": 0,
+    }
+
+
+def _trainer(
+    model: Any,
+    tokenizer: Any,
+    rows: list[PreferenceRow],
+    system_prompt: str | None,
+    settings: PreferenceSettings,
+    store: Store,
+    run_id: int,
+) -> Any:
+    from datasets import Dataset
+    from transformers import PrinterCallback
+
+    scratch = _scratch(store, run_id)
+    scratch.mkdir(parents=True, exist_ok=True)
+    dataset = Dataset.from_list([conversational(row, system_prompt) for row in rows])
+    if settings.method == "orpo":
+        from trl.experimental.orpo import ORPOConfig, ORPOTrainer
+
+        # trl calls ORPO's odds-ratio weight `beta`; dlm calls it `alpha` (spec §1.2).
+        config = ORPOConfig(beta=settings.alpha, **_common_args(settings, scratch))
+        trainer = ORPOTrainer(
+            model=model, args=config, train_dataset=dataset, processing_class=tokenizer
+        )
+    else:
+        from trl import DPOConfig, DPOTrainer
+
+        config = DPOConfig(
+            beta=settings.beta,
+            loss_type=[settings.loss_type],
+            **_common_args(settings, scratch),
+        )
+        # Given a PEFT model and no reference, trl freezes a copy of the adapter as
+        # the reference ("ref"): that is `pre_adapter`. Without that copy, trl falls
+        # back to the adapter switched off, i.e. the bare base model.
+        trainer = DPOTrainer(
+            model=model, args=config, train_dataset=dataset, processing_class=tokenizer
+        )
+        if settings.reference == "base" and "ref" in trainer.model.peft_config:
+            trainer.model.delete_adapter("ref")
+            trainer.model.set_adapter("default")
+    trainer.remove_callback(PrinterCallback)  # progress goes to our events, not stdout
+    return trainer
+
+
+def _metrics_callback(store: Store, run_id: int, events: Events) -> Any:
+    from trainer.callbacks import MetricsCallback
+
+    return MetricsCallback(store.metrics, run_id, events, evals=TRAINER_EVALS)
+
+
+def _record_checks(
+    store: Store,
+    run_id: int,
+    step: int,
+    before: PreferenceCheck | None,
+    after: PreferenceCheck | None,
+) -> None:
+    for when, check in (("before", before), ("after", after)):
+        if check is None:
+            continue
+        store.metrics.log_eval(
+            run_id, step=step, name=f"heldout_pref_accuracy_{when}", value=check.accuracy
+        )
+        store.metrics.log_eval(
+            run_id, step=step, name=f"heldout_pref_margin_{when}", value=check.margin
+        )
+    if after is not None:
+        store.metrics.log_eval(run_id, step=step, name="heldout_pref_pairs", value=after.pairs)
+
+
+def _trained_sections(document: Document, include_mined: bool) -> list[ReplaySection]:
+    return [
+        ReplaySection(
+            section_id=s.section_id,
+            kind=s.kind.value,
+            content=render_section(s),
+            auto_mined=s.auto_mined,
+        )
+        for s in document.content_sections()
+        if s.kind is SectionKind.PREFERENCE and (include_mined or not s.auto_mined)
+    ]
