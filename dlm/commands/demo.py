@@ -1,11 +1,11 @@
-"""`dlm demo`: the loop so far on the bundled example and the embedded model."""
+"""`dlm demo`: the whole self-improving loop on the bundled example and the embedded model."""
 
 from __future__ import annotations
 
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,36 +22,60 @@ def demo(
     directory: Annotated[Path, typer.Argument(help="Where to write the demo document.")] = Path(
         "dlm-demo"
     ),
-    max_steps: Annotated[int, typer.Option(help="Training steps.", min=1)] = 30,
+    max_steps: Annotated[int, typer.Option(help="SFT steps.", min=1)] = 30,
+    preference_steps: Annotated[int, typer.Option(help="Preference (DPO) steps.", min=1)] = 10,
+    samples: Annotated[int, typer.Option(help="Candidates per prompt when mining.", min=2)] = 6,
 ) -> None:
-    """Run the loop on a bundled example: init -> train -> prompt, answers before and after.
+    """Run the whole loop on a bundled example, on the embedded model, before and after.
 
-    Uses the embedded SmolLM2-135M-Instruct; a few minutes on a laptop CPU.
+    init -> train (SFT) -> prompt -> mine preferences (sway judge) -> list -> apply
+    -> train the preference phase (DPO) -> prompt. Uses the embedded
+    SmolLM2-135M-Instruct; a few minutes on a laptop CPU.
 
     Example: dlm demo ./dlm-demo
     """
+    from dlm.commands.preference import apply, list_pairs, mine
     from dlm.commands.prompt import prompt
-    from dlm.commands.train import train
+    from dlm.commands.train import Phase, train
 
     started = time.perf_counter()
     path = _write_example(directory)
     typer.echo(f"1. Wrote {path} (a fresh dlm_id, facts the base model cannot know).")
     typer.echo("2. The base model, before training:")
-    for question in QUESTIONS:
-        typer.echo(f"   Q: {question}")
-        typer.echo("   A: ", nl=False)
-        prompt(path, question, max_new_tokens=48, temp=0.0, adapter_version="base")
-    typer.echo(f"3. Training {max_steps} steps:")
-    train(path, max_steps=max_steps)
-    typer.echo("4. The trained adapter, after:")
-    for question in QUESTIONS:
-        typer.echo(f"   Q: {question}")
-        typer.echo("   A: ", nl=False)
-        prompt(path, question, max_new_tokens=48, temp=0.0)
+    _ask(prompt, path, "base")
+    typer.echo(f"3. Training {max_steps} SFT steps on the prose and Q/A:")
+    train(path, phase=Phase.SFT, max_steps=max_steps)
+    typer.echo("4. The SFT adapter:")
+    _ask(prompt, path, None)
+    typer.echo(f"5. Mining: {samples} answers per question, judged by sway (adapter vs base):")
+    mined = True
+    try:
+        mine(path, samples=samples, max_pairs=3, temp=1.2, max_new_tokens=48, seed=0)
+    except typer.Exit as stop:
+        if stop.exit_code != 2:
+            raise
+        mined = False
+    if mined:
+        typer.echo("6. The staged pairs, then applied into the document:")
+        list_pairs(path)
+        apply(path)
+    else:
+        typer.echo("6. Nothing mined this time: the preference phase uses the hand-written pair.")
+    typer.echo(f"7. The preference phase: {preference_steps} DPO steps from the SFT adapter:")
+    train(path, phase=Phase.PREFERENCE, max_steps=preference_steps)
+    typer.echo("8. After the preference phase:")
+    _ask(prompt, path, None)
     typer.echo(
         f"Done in {time.perf_counter() - started:.0f} s. Next: `dlm show {path}`, "
-        f"`dlm metrics {path} --plot loss.png`."
+        f"`dlm preference list {path}`, `dlm metrics {path} --plot loss.png`."
     )
+
+
+def _ask(prompt: Any, path: Path, version: str | None) -> None:
+    for question in QUESTIONS:
+        typer.echo(f"   Q: {question}")
+        typer.echo("   A: ", nl=False)
+        prompt(path, question, max_new_tokens=48, temp=0.0, adapter_version=version)
 
 
 def _write_example(directory: Path) -> Path:

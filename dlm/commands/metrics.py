@@ -57,10 +57,26 @@ def metrics(
                 f"  mining {event['at']}: {event['judge']}, {event['pairs_mined']} pair(s) from "
                 f"{event['prompts_seen']} prompt(s), {event['write_mode']}"
             )
-        for evaluation in run["evals"]:
-            typer.echo(
-                f"  {evaluation['name']} = {evaluation['value']:.4f} (step {evaluation['step']})"
+        for line in _eval_lines(run["evals"]):
+            typer.echo(f"  {line}")
+
+
+def _eval_lines(evals: list[dict[str, Any]]) -> list[str]:
+    """One line per eval name; a name logged every step shows its first and last value."""
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for evaluation in evals:
+        by_name.setdefault(evaluation["name"], []).append(evaluation)
+    lines = []
+    for name, values in by_name.items():
+        if len(values) == 1:
+            lines.append(f"{name} = {values[0]['value']:.4f} (step {values[0]['step']})")
+        else:
+            first, last = values[0], values[-1]
+            lines.append(
+                f"{name}: {first['value']:.4f} (step {first['step']}) -> "
+                f"{last['value']:.4f} (step {last['step']}), {len(values)} values"
             )
+    return lines
 
 
 def _run_json(store: Any, run: Any) -> dict[str, Any]:
@@ -95,24 +111,58 @@ def _run_json(store: Any, run: Any) -> dict[str, Any]:
     }
 
 
+PREFERENCE_PHASES = ("dpo", "orpo")
+
+
 def _plot(report: list[dict[str, Any]], target: Path) -> None:
+    """Loss of every run on one step axis, runs one after another; preference runs
+    shaded, with their reward margin on a second panel when there are any."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    figure, axes = pyplot.subplots(figsize=(8, 4.5), dpi=120)
+    preference = [run for run in report if run["phase"] in PREFERENCE_PHASES]
+    rows = 2 if preference else 1
+    figure, panels = pyplot.subplots(
+        rows, 1, figsize=(8, 4.5 * rows), dpi=120, sharex=True, squeeze=False
+    )
+    losses, margins = panels[0][0], panels[-1][0]
+    offset = 0
     for run in report:
         points = [(s["step"], s["loss"]) for s in run["steps"] if s["loss"] is not None]
+        label = f"run {run['run_id']} ({run['phase']})"
+        is_preference = run["phase"] in PREFERENCE_PHASES
         if points:
-            steps, losses = zip(*points, strict=True)
-            axes.plot(steps, losses, marker=".", label=f"run {run['run_id']} ({run['phase']})")
-    axes.set_xlabel("optimizer step")
-    axes.set_ylabel("training loss")
-    axes.set_title("dlm training loss")
-    axes.grid(alpha=0.3)
+            steps, values = zip(*points, strict=True)
+            shifted = [offset + step for step in steps]
+            style = "--" if is_preference else "-"
+            losses.plot(shifted, values, style, marker=".", label=label)
+            if is_preference:
+                for panel in {id(losses): losses, id(margins): margins}.values():
+                    panel.axvspan(
+                        offset + 0.5, offset + max(steps) + 0.5, color="tab:orange", alpha=0.12
+                    )
+                reward = [
+                    (offset + e["step"], e["value"])
+                    for e in run["evals"]
+                    if e["name"] == "train_reward_margin" and e["step"] is not None
+                ]
+                if reward:
+                    xs, ys = zip(*reward, strict=True)
+                    margins.plot(xs, ys, "--", marker=".", label=label)
+            offset += max(steps)
+    losses.set_ylabel("training loss")
+    losses.set_title("dlm training runs (preference runs shaded)")
+    losses.grid(alpha=0.3)
     if report:
-        axes.legend()
+        losses.legend()
+    if preference:
+        margins.set_ylabel("reward margin (chosen - rejected)")
+        margins.axhline(0.0, color="grey", linewidth=0.8)
+        margins.grid(alpha=0.3)
+        margins.legend()
+    panels[-1][0].set_xlabel("optimizer step (runs in order)")
     figure.tight_layout()
     figure.savefig(target)
     pyplot.close(figure)

@@ -93,6 +93,12 @@ def test_train_all_runs_sft_then_dpo_and_show_lists_both(
     shown = json.loads(runner.invoke(app, ["show", str(path), "--json"]).stdout)
     assert [r["phase"] for r in shown["store"]["runs"]] == ["sft", "dpo"]
 
+    plot = tmp_path / "runs.png"
+    metrics = runner.invoke(app, ["metrics", str(path), "--plot", str(plot)])
+    assert metrics.exit_code == 0, metrics.output
+    assert "run 2 dpo completed" in metrics.stdout and "train_reward_margin" in metrics.stdout
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
     again = runner.invoke(app, ["train", str(path), "--phase", "preference", "--no-mined"])
     assert again.exit_code == 0, again.output
     assert "(dpo from v0002, reference pre_adapter): 1 step on 1 pair (0 mined" in again.stdout
