@@ -34,7 +34,7 @@ def test_candidates_do_not_depend_on_the_other_prompts(model: tuple[Any, Any]) -
     assert changed["b?"] != alone["b?"]
 
 
-def test_one_generate_call_per_prompt(
+def test_prompts_share_generate_calls_up_to_the_row_budget(
     model: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loaded, tokenizer = model
@@ -42,13 +42,39 @@ def test_one_generate_call_per_prompt(
     original = loaded.generate
 
     def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(kwargs["num_return_sequences"])
+        calls.append(int(kwargs["input_ids"].shape[0]))
         return original(*args, **kwargs)
 
     monkeypatch.setattr(loaded, "generate", counting)
     config = Sampling(samples=4, max_new_tokens=4)
-    sample_candidates(loaded, tokenizer, ["a?", "b?", "c?"], system_prompt="x", config=config)
+    prompts = ["a?", "b?", "c?"]
+    together = sample_candidates(loaded, tokenizer, prompts, system_prompt="x", config=config)
+    assert calls == [12]
+    calls.clear()
+    apart = sample_candidates(
+        loaded, tokenizer, prompts, system_prompt="x", config=config, rows_per_call=4
+    )
     assert calls == [4, 4, 4]
+    assert together == apart  # grouping changes nothing
+
+
+def test_sampler_honours_top_p_and_each_rows_generator() -> None:
+    from trainer.mining.sampling import SeededSampler
+
+    scores = torch.log(torch.tensor([[0.6, 0.3, 0.1], [0.6, 0.3, 0.1]]))
+    seen = set()
+    for seed in range(40):
+        generators = [torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)]
+        sampler = SeededSampler(generators, temperature=1.0, top_p=0.5)
+        out = sampler(None, scores)
+        assert torch.equal(out[0], out[1])  # same seed, same draw
+        seen.add(int(out[0].argmax()))
+    assert seen == {0}  # top_p 0.5 keeps only the most likely token
+    wide = set()
+    for seed in range(60):
+        sampler = SeededSampler([torch.Generator().manual_seed(seed)], temperature=1.0, top_p=0.85)
+        wide.add(int(sampler(None, scores[:1])[0].argmax()))
+    assert wide == {0, 1}  # 0.6 + 0.3 covers 0.85: the 0.1 token is cut
 
 
 def test_prompt_seed_is_stable() -> None:
