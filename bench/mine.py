@@ -7,8 +7,8 @@ Both sides share one model object (the embedded SmolLM2-135M with a LoRA adapter
 the precision `dlm preference mine` picks), the same threads, prompts, sampling
 settings and the sway judge, and generate a fixed number of tokens (EOS disabled),
 so only batching and judging differ:
-- ours: the real `trainer.mining.miner.mine` -- the N samples of a prompt in one
-  `generate` call, every candidate judged once, in batches;
+- ours: the real `trainer.mining.miner.mine` -- the samples of several prompts in
+  one `generate` call (up to 16 rows), every candidate judged once, in batches;
 - baseline: one `generate` call per sample, and the judge called on every pair of
   candidates, scoring both sides each time (N(N-1)/2 pairs, 2 items per pair).
 The sides alternate; prints medians with the min-max spread and the ratio.

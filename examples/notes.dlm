@@ -37,3 +37,38 @@ What is the ferry to Harwick Island called?
 The ferry is called the Tern.
 ### Rejected
 I am not sure; there may not be a ferry.
+
+### Prompt
+When does the Tern come back to Gullmouth?
+### Chosen
+The Tern returns to Gullmouth at 18:15.
+### Rejected
+It does not come back the same day.
+
+### Prompt
+What is the only harbour on Harwick Island?
+### Chosen
+Gullmouth is the island's only harbour.
+### Rejected
+The island has no harbour; boats land on the beach.
+
+### Prompt
+How often does Black Rock Light flash?
+### Chosen
+Green, every six seconds.
+### Rejected
+White, once a minute.
+
+### Prompt
+Where does Harwick Island lie?
+### Chosen
+Off the north coast.
+### Rejected
+Far out in the southern ocean.
+
+### Prompt
+Who is Morwenna Teague?
+### Chosen
+The keeper of Black Rock Light.
+### Rejected
+The captain of the Tern.

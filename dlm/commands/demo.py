@@ -60,7 +60,7 @@ def demo(
         list_pairs(path)
         apply(path)
     else:
-        typer.echo("6. Nothing mined this time: the preference phase uses the hand-written pair.")
+        typer.echo("6. Nothing mined this time: the preference phase uses the hand-written pairs.")
     typer.echo(f"7. The preference phase: {preference_steps} DPO steps from the SFT adapter:")
     train(path, phase=Phase.PREFERENCE, max_steps=preference_steps)
     typer.echo("8. After the preference phase:")

@@ -35,6 +35,9 @@ def test_demo_runs_the_whole_loop_and_teaches_a_fact_the_base_model_gets_wrong(
     assert len(losses) == 30 and losses[-1] < losses[0] / 4
     dpo = metrics["runs"][1]
     assert len(dpo["steps"]) == 10 and dpo["steps"][0]["loss"] > 0
+    names = {e["name"] for e in dpo["evals"]}
+    assert {"heldout_pref_accuracy_before", "heldout_pref_margin_after"} <= names
+    assert "held-out pairs (1)" in result.output
 
     # Whatever was mined is in the document with its marker, and reverts cleanly.
     listed = json.loads(runner.invoke(app, ["preference", "list", str(path), "--json"]).stdout)
