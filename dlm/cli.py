@@ -13,6 +13,7 @@ from dlm.commands import preference
 from dlm.commands.check import check
 from dlm.commands.demo import demo
 from dlm.commands.init import init
+from dlm.commands.lsp import lsp
 from dlm.commands.metrics import metrics
 from dlm.commands.prompt import prompt
 from dlm.commands.show import show
@@ -57,7 +58,7 @@ def _translated(command: Callable[..., None]) -> Callable[..., None]:
 
 
 # The commands, in the order `dlm --help` lists them.
-for _command in (demo, init, check, train, prompt, show, metrics):
+for _command in (demo, init, check, train, prompt, show, metrics, lsp):
     app.command()(_translated(_command))
 for _sub in preference.app.registered_commands:
     assert _sub.callback is not None

@@ -1,0 +1,88 @@
+"""Diagnostics: dlmlang's findings, pushed on open, save and (debounced) change."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from dlmlang import Severity
+from lsp.positions import to_client_range
+from lsp.state import Snapshot
+
+if TYPE_CHECKING:
+    from lsp.server import DlmServer
+
+SEVERITY = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+}
+
+
+def lsp_diagnostics(snapshot: Snapshot) -> list[types.Diagnostic]:
+    """The protocol form of a parse's diagnostics, ranges in UTF-16 units."""
+    return [
+        types.Diagnostic(
+            range=to_client_range(snapshot.lines, d.range, snapshot.encoding),
+            message=d.message,
+            severity=SEVERITY[d.severity],
+            code=d.code,
+            source="dlm",
+        )
+        for d in snapshot.document.diagnostics
+    ]
+
+
+def publish(server: DlmServer, uri: str) -> None:
+    """Parse the document as it is now and push its diagnostics with its version."""
+    snapshot = server.snapshot(uri)
+    if snapshot is None:
+        return
+    server.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(
+            uri=uri, diagnostics=lsp_diagnostics(snapshot), version=snapshot.version
+        )
+    )
+
+
+def schedule(server: DlmServer, uri: str) -> None:
+    """Publish after a quiet spell; an edit in the meantime restarts the wait."""
+    pending = server.pending.pop(uri, None)
+    if pending is not None:
+        pending.cancel()
+    server.pending[uri] = asyncio.get_running_loop().create_task(_after_delay(server, uri))
+
+
+async def _after_delay(server: DlmServer, uri: str) -> None:
+    await asyncio.sleep(server.settings.diagnostics_delay)
+    server.pending.pop(uri, None)
+    server.guarded("diagnostics", publish, server, uri)  # re-reads: never a stale version
+
+
+def register(server: DlmServer) -> None:
+    """Wire the document lifecycle notifications."""
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: DlmServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.guarded("diagnostics", publish, ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: DlmServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.guarded("diagnostics", schedule, ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: DlmServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.guarded("diagnostics", publish, ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: DlmServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        pending = ls.pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        ls.documents.close(uri)
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )

@@ -1,0 +1,113 @@
+"""Hover: what a marker, a fence or a frontmatter key means, in words."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from dlmlang import Position, Range, Section, SectionKind
+from dlmlang.schema import FRONTMATTER, KeySpec
+from lsp.positions import from_client, to_client_range
+from lsp.state import Snapshot
+
+if TYPE_CHECKING:
+    from lsp.server import DlmServer
+
+
+def hover_text(snapshot: Snapshot, position: Position) -> tuple[str, int] | None:
+    """Markdown for what is under `position`, and the line it describes; None for nothing."""
+    document = snapshot.document
+    if document.frontmatter is not None and position.line < document.body_line:
+        return _key_hover(snapshot, position)
+    section = next(
+        (s for s in document.sections if s.range.start.line <= position.line < _end(s)), None
+    )
+    if section is None or not section.fenced:
+        return None
+    if position.line == section.range.start.line:
+        return _fence_hover(section), position.line
+    if section.marker is not None and position.line == section.range.start.line + 1:
+        return _marker_hover(section), position.line
+    return None
+
+
+def _end(section: Section) -> int:
+    end = section.range.end
+    return end.line if end.character == 0 else end.line + 1
+
+
+def _fence_hover(section: Section) -> str:
+    routed = f" for adapter `{section.adapter}`" if section.adapter else ""
+    lines = [f"**{section.kind.value}** section{routed}, id `{section.section_id}`"]
+    if section.kind is SectionKind.INSTRUCTION:
+        lines.append(f"{len(section.pairs)} question/answer pair(s): SFT rows.")
+    elif section.kind is SectionKind.PREFERENCE:
+        mined = " mined automatically" if section.auto_mined else ""
+        lines.append(
+            f"{len(section.triples)} prompt/chosen/rejected triple(s){mined}: "
+            "the preference phase (DPO/ORPO)."
+        )
+    elif section.kind is SectionKind.PROSE:
+        lines.append("Plain text: continued pretraining in SFT.")
+    return "\n\n".join(lines)
+
+
+def _marker_hover(section: Section) -> str:
+    marker = section.marker
+    assert marker is not None
+    stamp = marker.mined_at.strftime("%Y-%m-%d %H:%M UTC")
+    return "\n\n".join(
+        [
+            f"**Mined** by judge `{marker.judge_name}` on {stamp}",
+            f"chosen {marker.judge_score_chosen:.4g}, rejected "
+            f"{marker.judge_score_rejected:.4g}: margin **{marker.margin:.4g}**",
+            f"sampled from the adapter of training run {marker.mined_run_id}; "
+            "`dlm preference revert --section "
+            f"{section.section_id}` removes it",
+        ]
+    )
+
+
+def _key_hover(snapshot: Snapshot, position: Position) -> tuple[str, int] | None:
+    frontmatter = snapshot.document.frontmatter
+    assert frontmatter is not None
+    for path, span in frontmatter.key_ranges.items():
+        if span.start.line == position.line and span.start <= position <= span.end:
+            spec = _spec(path)
+            if spec is None:
+                return None
+            default = "" if spec.default is None else f" (default `{spec.default}`)"
+            choices = f"\n\nOne of: {', '.join(spec.choices)}." if spec.choices else ""
+            return f"`{path}`: {spec.kind.value}{default}\n\n{spec.doc}{choices}", position.line
+    return None
+
+
+def _spec(path: str) -> KeySpec | None:
+    spec: KeySpec | None = FRONTMATTER
+    for name in path.split("."):
+        spec = spec.child(name) if spec is not None else None
+    return spec
+
+
+def register(server: DlmServer) -> None:
+    """Wire the hover request."""
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: DlmServer, params: types.HoverParams) -> types.Hover | None:
+        snapshot = ls.snapshot(params.text_document.uri)
+        if snapshot is None:
+            return None
+        position = from_client(snapshot.lines, params.position, snapshot.encoding)
+        found = ls.guarded("hover", hover_text, snapshot, position)
+        if found is None:
+            return None
+        text, line = found
+        span = to_client_range(snapshot.lines, _line_range(snapshot, line), snapshot.encoding)
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=span
+        )
+
+
+def _line_range(snapshot: Snapshot, line: int) -> Range:
+    return Range.of(line, 0, line, len(snapshot.lines[line]))
