@@ -9,10 +9,10 @@ from typing import Any
 
 import yaml
 
-from dlmlang.diagnostics import Diagnostic, diagnostic
+from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
 from dlmlang.positions import Range
 from dlmlang.schema import FRONTMATTER, SUPPORTED_VERSION, UNSUPPORTED, KeySpec, Kind
-from dlmlang.suggest import did_you_mean
+from dlmlang.suggest import closest, did_you_mean
 
 _ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -251,12 +251,15 @@ def _validate_mapping(
             else:
                 known = [c.name for c in spec.children]
                 where_text = f"under `{'.'.join(path)}`" if path else "in the frontmatter"
+                match = closest(key, known)
+                fixes = (Fix(f"Rename to `{match}`", key_range, match),) if match else ()
                 problems.append(
                     diagnostic(
                         "DLM015",
                         f"Unknown key `{key}` {where_text}.{did_you_mean(key, known)} "
                         f"Known keys: {', '.join(known)}.",
                         key_range,
+                        *fixes,
                     )
                 )
             continue

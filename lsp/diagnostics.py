@@ -67,6 +67,7 @@ def register(server: DlmServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: DlmServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.guarded("diagnostics", publish, ls, params.text_document.uri)
+        ls.file_settled(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: DlmServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -75,6 +76,7 @@ def register(server: DlmServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: DlmServer, params: types.DidSaveTextDocumentParams) -> None:
         ls.guarded("diagnostics", publish, ls, params.text_document.uri)
+        ls.file_settled(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: DlmServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -5,36 +5,75 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from lsp import diagnostics, hover, outline
+from lsp import actions, diagnostics, hover, outline
+from lsp.cli_bridge import default_command
 from lsp.state import Documents, Snapshot
 
 T = TypeVar("T")
 logger = logging.getLogger("dlm.lsp")
-FEATURES = (diagnostics, hover, outline)
+FEATURES = (diagnostics, hover, outline, actions)
 
 
 @dataclass(slots=True)
 class Settings:
-    """Client-tunable behaviour (from `initializationOptions`)."""
+    """Client-tunable behaviour, from `initializationOptions` or `workspace/didChangeConfiguration`
+    (the same keys, optionally under `dlm`)."""
 
     diagnostics_delay: float = 0.2
     """Seconds of quiet after an edit before diagnostics are computed."""
+    judge: str = "sway"
+    samples: int = 4
+    threshold: float | None = None
+    max_pairs: int | None = None
+    dlm_command: list[str] = field(default_factory=default_command)
+    """How to run `dlm` (the server reaches the store only through it)."""
 
     @classmethod
-    def from_options(cls, options: Any) -> Settings:
-        """Read `initializationOptions`; unknown or malformed values keep the defaults."""
-        settings = cls()
-        if isinstance(options, dict):
-            delay = options.get("diagnosticsDelay")
-            if isinstance(delay, int | float) and not isinstance(delay, bool) and delay >= 0:
-                settings.diagnostics_delay = float(delay)
+    def from_options(cls, options: Any, base: Settings | None = None) -> Settings:
+        """Read the options; unknown or malformed values keep the current ones."""
+        settings = replace(base) if base is not None else cls()
+        if isinstance(options, dict) and isinstance(options.get("dlm"), dict):
+            options = options["dlm"]
+        if not isinstance(options, dict):
+            return settings
+        delay = _number(options.get("diagnosticsDelay"))
+        if delay is not None and delay >= 0:
+            settings.diagnostics_delay = delay
+        if isinstance(options.get("judge"), str) and options["judge"].strip():
+            settings.judge = options["judge"].strip()
+        samples = _number(options.get("samples"))
+        if samples is not None and samples >= 2 and samples == int(samples):
+            settings.samples = int(samples)
+        if "threshold" in options:
+            settings.threshold = _number(options["threshold"])
+        if "maxPairs" in options:
+            pairs = _number(options["maxPairs"])
+            settings.max_pairs = int(pairs) if pairs is not None and pairs >= 1 else None
+        command = options.get("dlmCommand")
+        if isinstance(command, list) and command and all(isinstance(c, str) for c in command):
+            settings.dlm_command = list(command)
         return settings
+
+    def mine_arguments(self) -> list[str]:
+        """The `dlm preference mine` flags these settings ask for."""
+        arguments = ["--judge", self.judge, "--samples", str(self.samples)]
+        if self.threshold is not None:
+            arguments += ["--threshold", repr(self.threshold)]
+        if self.max_pairs is not None:
+            arguments += ["--max-pairs", str(self.max_pairs)]
+        return arguments
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 class DlmServer(LanguageServer):
@@ -51,6 +90,25 @@ class DlmServer(LanguageServer):
         self.documents = Documents()
         self.settings = Settings()
         self.pending: dict[str, asyncio.Task[None]] = {}
+        self.staged: dict[str, int] = {}
+        """Staged pairs per document URI, as `dlm preference list` last said."""
+        self.mining: dict[str, asyncio.subprocess.Process] = {}
+        """Running miners by progress token."""
+        self.cancelled: set[str] = set()
+        self.background: set[asyncio.Task[Any]] = set()
+
+    def file_settled(self, uri: str) -> None:
+        """The file on disk matches the editor (opened or saved): recount staged pairs."""
+        if uri.startswith("file:"):
+            self.spawn(
+                actions.guarded_async(self, "staged pairs", actions.refresh_staged(self, uri))
+            )
+
+    def spawn(self, work: Any) -> None:
+        """Run a coroutine in the background, kept alive until it finishes."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     def snapshot(self, uri: str) -> Snapshot | None:
         """The parse of the document's current text, or None if it is not open."""
@@ -84,6 +142,10 @@ def create_server() -> DlmServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: DlmServer, params: types.InitializeParams) -> None:
         ls.settings = Settings.from_options(params.initialization_options)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def configuration(ls: DlmServer, params: types.DidChangeConfigurationParams) -> None:
+        ls.settings = Settings.from_options(params.settings, ls.settings)
 
     for feature in FEATURES:
         feature.register(server)

@@ -1,0 +1,212 @@
+"""Code actions end to end: quick fixes, and the loop's actions through real `dlm`
+subprocesses on a tiny model with a `cli:` judge (mine with progress, cancel, apply, revert)."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pygls.uris import from_fs_path
+from pytest_lsp import ClientServerConfig, LanguageClient
+from typer.testing import CliRunner
+
+from dlm.cli import app
+from tests.cli.test_train_cli import write_document
+
+runner = CliRunner()
+JUDGE = Path(__file__).resolve().parents[1] / "trainer" / "scripts" / "judge.py"
+
+
+def judge(mode: str) -> str:
+    return f"cli:{shlex.quote(sys.executable)} {shlex.quote(str(JUDGE))} {mode}"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The store lives here, for this process and the server it starts (set before it)."""
+    monkeypatch.setenv("DLM_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+class Recorder:
+    """What the server asked the client to do."""
+
+    def __init__(self) -> None:
+        self.applied: list[types.ApplyWorkspaceEditParams] = []
+        self.answer = "Apply"
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "lsp"]))
+async def client(lsp_client: LanguageClient) -> Any:
+    recorder = Recorder()
+    lsp_client.recorder = recorder  # type: ignore[attr-defined]
+
+    @lsp_client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        recorder.applied.append(params)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    @lsp_client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def choose(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        return types.MessageActionItem(title=recorder.answer)
+
+    options = {"judge": judge("ok"), "samples": 4, "threshold": 0.05, "diagnosticsDelay": 0.05}
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(
+                window=types.WindowClientCapabilities(work_done_progress=True)
+            ),
+            initialization_options=options,
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+def open_file(client: LanguageClient, path: Path) -> str:
+    uri = from_fs_path(str(path))
+    assert uri is not None
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="dlm", version=1, text=path.read_text(encoding="utf-8")
+            )
+        )
+    )
+    return uri
+
+
+async def actions_at(client: LanguageClient, uri: str, line: int) -> list[types.CodeAction]:
+    found = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(types.Position(line, 0), types.Position(line, 0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    return [_as_action(a) for a in found or []]
+
+
+def _as_action(found: types.Command | types.CodeAction) -> types.CodeAction:
+    """lsprotocol's converter reads a CodeAction that carries a command as a Command (it
+    tries that type of the union first and stringifies the nested object); undo that."""
+    if isinstance(found, types.CodeAction):
+        return found
+    nested = ast.literal_eval(found.command)
+    assert isinstance(nested, dict), found
+    return types.CodeAction(
+        title=found.title,
+        kind=types.CodeActionKind.Source,
+        command=types.Command(nested["title"], nested["command"], arguments=nested["arguments"]),
+    )
+
+
+def staged(path: Path) -> list[Any]:
+    result = runner.invoke(app, ["preference", "list", str(path), "--json"])
+    return list(json.loads(result.stdout)["staged"])
+
+
+async def test_quick_fix_renames_a_misspelt_key(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "typo.dlm"
+    path.write_text(
+        "---\ndlm_id: 01JQ7Z0000000000000000000A\nbase_model: x\ntraining:\n  lora_rr: 8\n---\n"
+    )
+    uri = open_file(client, path)
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    actions = await actions_at(client, uri, 4)
+    fix = next(a for a in actions if a.kind == types.CodeActionKind.QuickFix)
+    assert fix.title == "Rename to `lora_r`" and fix.is_preferred
+    assert fix.edit is not None and fix.edit.changes is not None
+    (edit,) = fix.edit.changes[uri]
+    assert (edit.range.start.character, edit.range.end.character, edit.new_text) == (2, 9, "lora_r")
+
+
+async def test_mine_here_reports_progress_and_applies_by_workspace_edit(
+    client: LanguageClient, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    path = write_document(tmp_path, tiny_model_dir, max_steps=2)
+    assert runner.invoke(app, ["train", str(path)]).exit_code == 0
+    before = path.read_bytes()
+    uri = open_file(client, path)
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    lines = path.read_text().splitlines()
+    fence = lines.index("::instruction::")
+    mine = next(a for a in await actions_at(client, uri, fence + 1) if "Mine" in a.title)
+    assert mine.title == "Mine preferences here (1 question)" and mine.command is not None
+
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=mine.command.command, arguments=mine.command.arguments)
+    )
+    (token,) = client.progress_reports
+    values = list(client.progress_reports[token])
+    assert isinstance(values[0], types.WorkDoneProgressBegin) and values[0].cancellable
+    assert any(
+        isinstance(v, types.WorkDoneProgressReport) and "sample" in (v.message or "")
+        for v in values
+    )
+    assert isinstance(values[-1], types.WorkDoneProgressEnd)
+    assert values[-1].message == "1 pair(s) staged"
+
+    recorder = client.recorder  # type: ignore[attr-defined]
+    (applied,) = recorder.applied
+    (edit,) = applied.edit.changes[uri]
+    assert edit.new_text.startswith('::preference::\n<!-- dlm-auto-mined: judge_name="cli:')
+    assert path.read_bytes() == before  # the server never writes the file
+    assert len(staged(path)) == 1  # staged until the editor's buffer is saved
+
+    # The staged pair is offered again (the buffer was not saved), and so is revert
+    # once the editor has the mined section.
+    await asyncio.sleep(2)  # the background recount of staged pairs
+    titles = [a.title for a in await actions_at(client, uri, fence)]
+    assert "Apply 1 staged pair" in titles
+
+
+async def test_cancel_kills_the_miner_and_stages_nothing(
+    client: LanguageClient, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import psutil
+
+    path = write_document(tmp_path, tiny_model_dir, max_steps=2)
+    assert runner.invoke(app, ["train", str(path)]).exit_code == 0
+    uri = open_file(client, path)
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"dlm": {"judge": judge("slow")}})
+    )
+    fence = path.read_text().splitlines().index("::instruction::")
+    mine = next(a for a in await actions_at(client, uri, fence + 1) if "Mine" in a.title)
+    assert mine.command is not None
+    running = asyncio.ensure_future(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command=mine.command.command, arguments=mine.command.arguments
+            )
+        )
+    )
+    for _ in range(600):  # wait until the judge (which sleeps 10 s) is running
+        judges = [
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if str(JUDGE) in " ".join(p.info["cmdline"] or [])
+        ]
+        if judges:
+            break
+        await asyncio.sleep(0.1)
+    assert judges, "the judge never started"
+    (token,) = client.progress_reports
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    await asyncio.wait_for(running, timeout=30)
+    values = list(client.progress_reports[token])
+    assert isinstance(values[-1], types.WorkDoneProgressEnd) and values[-1].message == "Cancelled"
+    psutil.wait_procs(judges, timeout=10)
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in judges)
+    assert staged(path) == []
+    assert client.recorder.applied == []  # type: ignore[attr-defined]
