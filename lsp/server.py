@@ -11,13 +11,13 @@ from typing import Any, TypeVar
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from lsp import actions, diagnostics, hover, outline
+from lsp import actions, completion, diagnostics, hover, outline
 from lsp.cli_bridge import default_command
 from lsp.state import Documents, Snapshot
 
 T = TypeVar("T")
 logger = logging.getLogger("dlm.lsp")
-FEATURES = (diagnostics, hover, outline, actions)
+FEATURES = (diagnostics, hover, outline, actions, completion)
 
 
 @dataclass(slots=True)

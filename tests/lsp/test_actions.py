@@ -162,11 +162,34 @@ async def test_mine_here_reports_progress_and_applies_by_workspace_edit(
     assert path.read_bytes() == before  # the server never writes the file
     assert len(staged(path)) == 1  # staged until the editor's buffer is saved
 
-    # The staged pair is offered again (the buffer was not saved), and so is revert
-    # once the editor has the mined section.
+    # The pair stays staged until the editor saves the buffer.
     await asyncio.sleep(2)  # the background recount of staged pairs
     titles = [a.title for a in await actions_at(client, uri, fence)]
     assert "Apply 1 staged pair" in titles
+
+    # The editor applies the edit and saves; then "Revert" removes the mined section.
+    lines_now = path.read_text().split("\n")
+    at = edit.range.start.line
+    saved = "\n".join(lines_now[:at]) + "\n" + edit.new_text + "\n".join(lines_now[at:])
+    path.write_text(saved)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=saved)],
+        )
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert not client.diagnostics[uri]
+    revert = next(a for a in await actions_at(client, uri, 0) if "Revert" in a.title)
+    assert revert.title == "Revert 1 mined section" and revert.command is not None
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=revert.command.command, arguments=revert.command.arguments
+        )
+    )
+    removal = recorder.applied[-1].edit.changes[uri]
+    assert len(recorder.applied) == 2 and all(e.new_text == "" for e in removal)
+    assert path.read_text() == saved  # still the server never writes
 
 
 async def test_cancel_kills_the_miner_and_stages_nothing(
@@ -201,6 +224,16 @@ async def test_cancel_kills_the_miner_and_stages_nothing(
             break
         await asyncio.sleep(0.1)
     assert judges, "the judge never started"
+    # Diagnostics keep flowing while the miner runs.
+    edited = path.read_text().replace("### A\n", "", 1)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)],
+        )
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert any(d.code == "DLM042" for d in client.diagnostics[uri])
     (token,) = client.progress_reports
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
     await asyncio.wait_for(running, timeout=30)
