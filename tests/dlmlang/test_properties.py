@@ -147,3 +147,65 @@ def test_table_driver_equals_lark_parse(text: str, start: str) -> None:
 def test_a_rendered_section_reads_back_alone(built: dlmlang.Section) -> None:
     again = dlmlang.parse_section_text(render_section(built))
     assert again == built
+
+
+_EDIT_LINES = st.sampled_from(
+    [
+        "::instruction::",
+        "::preference::",
+        "::prose::",
+        "```",
+        "```python",
+        "### Q",
+        "### A",
+        "### Prompt",
+        "plain words",
+        "",
+        "::instruction#tone::",
+        "<!-- dlm-auto-mined: x -->",
+    ]
+)
+
+
+@SETTINGS
+@given(
+    document_text(),
+    st.lists(
+        st.tuples(st.integers(0, 60), st.sampled_from(["insert", "delete", "type"]), _EDIT_LINES),
+        max_size=8,
+    ),
+)
+def test_incremental_parse_survives_line_inserts_deletes_and_typing(
+    text: str, edits: list[tuple[int, str, str]]
+) -> None:
+    """The reuse around an edit (blocks before kept, blocks after moved) equals a fresh parse."""
+    parser = IncrementalParser()
+    parser.parse(text)
+    for line_number, kind, line_text in edits:
+        lines = text.split("\n")
+        at = min(line_number, len(lines) - 1)
+        if kind == "insert":
+            lines.insert(at, line_text)
+        elif kind == "delete" and len(lines) > 1:
+            del lines[at]
+        else:
+            lines[at] += line_text
+        text = "\n".join(lines)
+        incremental = parser.parse(text)
+        fresh = dlmlang.parse(text)
+        assert incremental == fresh
+        assert incremental.diagnostics == fresh.diagnostics
+        assert _shape(incremental) == _shape(fresh)
+
+
+def test_an_edit_late_in_a_long_document_parses_one_block() -> None:
+    sections = [f"::instruction::\n### Q\nQuestion {i}?\n### A\nAnswer {i}.\n" for i in range(300)]
+    text = "---\ndlm_id: 01JQ7Z0000000000000000000A\nbase_model: x\n---\n\n" + "\n".join(sections)
+    parser = IncrementalParser()
+    parser.parse(text)
+    before = parser.block_parses
+    inserted = text.replace("Answer 200.", "Answer 200.\nA new line.")
+    document = parser.parse(inserted)
+    assert parser.block_parses - before == 1
+    assert document == dlmlang.parse(inserted)
+    assert _shape(document) == _shape(dlmlang.parse(inserted))
