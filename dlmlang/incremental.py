@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
+from itertools import chain
 from typing import Any
 
 from dlmlang.document import Document, Placed, Placer, parse
@@ -41,13 +42,20 @@ def _scanner() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 def split_blocks(body: str) -> list[tuple[int, int, str]]:
     """(offset, line, start symbol) of every block: the lead and one per fence."""
+    return [(0, 0, "lead"), *_fences(body, 0, 0, first_at_start=True)]
+
+
+def _fences(
+    body: str, start: int, line: int, *, first_at_start: bool = False
+) -> Iterator[tuple[int, int, str]]:
+    """(offset, line, start symbol) of each fence after `start` (a point outside any code
+    block, at body line `line`); with `first_at_start`, a fence at `start` counts too."""
     candidates, line_forms = _scanner()
-    blocks: list[tuple[int, int, str]] = [(0, 0, "lead")]
     in_code = False
-    line, counted = 0, 0
-    offsets = [m.end() for m in candidates.finditer(body)]
-    if body.startswith(("::", "```")):
-        offsets.insert(0, 0)
+    counted = start
+    offsets: Iterable[int] = (m.end() for m in candidates.finditer(body, start))
+    if first_at_start and body.startswith(("::", "```"), start):
+        offsets = chain((start,), offsets)
     for offset in offsets:
         match = line_forms.match(body, offset)
         if match is None:
@@ -60,8 +68,7 @@ def split_blocks(body: str) -> list[tuple[int, int, str]]:
             continue
         line += body.count("\n", counted, offset)
         counted = offset
-        blocks.append((offset, line, _FENCES[kind]))
-    return blocks
+        yield offset, line, _FENCES[kind]
 
 
 Span = tuple[int, int, str]
@@ -194,15 +201,10 @@ def _reuse_plan(last: _LastParse, body: str) -> tuple[list[Span], list[Any]] | N
     next_movable = bisect_right(offsets, old_edit_end, lo=first + 1)
     new_spans: list[Span] = spans[: first + 1]
     reuse: list[Any] = [*last.placed[:first], None]
-    candidates, line_forms = _scanner()
-    in_code = False
-    start_offset, line = spans[first][0], spans[first][1]
-    counted = start_offset
-    for match in candidates.finditer(body, start_offset):
-        offset = match.end()
+    for offset, line, start in _fences(body, spans[first][0], spans[first][1]):
         while next_movable < len(spans) and offsets[next_movable] + delta < offset:
             next_movable += 1
-        if not in_code and next_movable < len(spans) and offsets[next_movable] + delta == offset:
+        if next_movable < len(spans) and offsets[next_movable] + delta == offset:
             # From here on the text is the old text moved by `delta`: so are its blocks.
             tail = range(next_movable, len(spans))
             new_spans += [(offsets[j] + delta, spans[j][1] + line_delta, spans[j][2]) for j in tail]
@@ -211,18 +213,7 @@ def _reuse_plan(last: _LastParse, body: str) -> tuple[list[Span], list[Any]] | N
             else:
                 reuse += last.placed[next_movable:]
             return new_spans, reuse
-        form = line_forms.match(body, offset)
-        if form is None:
-            continue
-        kind = form.lastgroup or ""
-        if kind == "CODE_TOGGLE":
-            in_code = not in_code
-            continue
-        if in_code:
-            continue
-        line += body.count("\n", counted, offset)
-        counted = offset
-        new_spans.append((offset, line, _FENCES[kind]))
+        new_spans.append((offset, line, start))
         reuse.append(None)
     return new_spans, reuse
 

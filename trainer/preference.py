@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from dlmlang import Document, SectionKind
-from dlmlang.serialize import render_section
 from trainer.errors import TrainerError
 from trainer.events import Events
 from trainer.preference_config import PreferenceSettings
@@ -23,7 +22,8 @@ from trainer.preference_data import (
     split_preference_heldout,
 )
 from trainer.preference_eval import PreferenceCheck, preference_check
-from trainer.store import ReplaySection, Store
+from trainer.store import Store
+from trainer.store.replay import replay_sections
 
 RUN_CONFIG_FILE = "dlm_run.json"
 TRAINER_EVALS = {
@@ -158,7 +158,10 @@ def run_preference(request: PreferenceRequest, store: Store, events: Events) -> 
                 ),
                 encoding="utf-8",
             )
-        store.replay.record(run_id, _trained_sections(request.document, request.include_mined))
+        sections = replay_sections(
+            request.document, (SectionKind.PREFERENCE,), include_mined=request.include_mined
+        )
+        store.replay.record(run_id, sections)
         store.metrics.finish_run(run_id, status="completed", adapter_version=version)
     except KeyboardInterrupt:
         store.metrics.finish_run(run_id, status="interrupted", adapter_version=None)
@@ -307,16 +310,3 @@ def _record_checks(
         )
     if after is not None:
         store.metrics.log_eval(run_id, step=step, name="heldout_pref_pairs", value=after.pairs)
-
-
-def _trained_sections(document: Document, include_mined: bool) -> list[ReplaySection]:
-    return [
-        ReplaySection(
-            section_id=s.section_id,
-            kind=s.kind.value,
-            content=render_section(s),
-            auto_mined=s.auto_mined,
-        )
-        for s in document.content_sections()
-        if s.kind is SectionKind.PREFERENCE and (include_mined or not s.auto_mined)
-    ]

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from dlmlang import Document, SectionKind
-from dlmlang.serialize import render_section
 from trainer.data import Row, document_rows, replay_rows, split_heldout, tokenize_rows
 from trainer.errors import TrainerError
 from trainer.events import Events, StepEvent
 from trainer.sft_config import SFTSettings
-from trainer.store import ReplaySection, Store
+from trainer.store import Store
+from trainer.store.replay import replay_sections
 
 RUN_CONFIG_FILE = "dlm_run.json"
 
@@ -114,7 +114,9 @@ def run_sft(request: SFTRequest, store: Store, events: Events) -> SFTResult:
                 json.dumps({"run_id": run_id, "phase": "sft", **asdict(settings)}, indent=2),
                 encoding="utf-8",
             )
-        store.replay.record(run_id, _trained_sections(request.document))
+        store.replay.record(
+            run_id, replay_sections(request.document, (SectionKind.PROSE, SectionKind.INSTRUCTION))
+        )
         store.metrics.finish_run(run_id, status="completed", adapter_version=version)
     except KeyboardInterrupt:
         store.metrics.finish_run(run_id, status="interrupted", adapter_version=None)
@@ -236,20 +238,6 @@ def _train(
         eval_loss=eval_loss,
         tokens_per_second=(tokens / seconds) if seconds and tokens else None,
     )
-
-
-def _trained_sections(document: Document) -> list[ReplaySection]:
-    trained = (SectionKind.PROSE, SectionKind.INSTRUCTION)
-    return [
-        ReplaySection(
-            section_id=s.section_id,
-            kind=s.kind.value,
-            content=render_section(s),
-            auto_mined=s.auto_mined,
-        )
-        for s in document.content_sections()
-        if s.kind in trained
-    ]
 
 
 def _cuda_available() -> bool:

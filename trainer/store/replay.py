@@ -6,6 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dlmlang import Document, SectionKind
+from dlmlang.serialize import render_section
+
 if TYPE_CHECKING:
     from trainer.store.metrics import MetricsDB
 
@@ -20,6 +23,23 @@ class ReplaySection:
     auto_mined: bool
     first_seen_run: int | None = None
     last_seen_run: int | None = None
+
+
+def replay_sections(
+    document: Document, kinds: Iterable[SectionKind], *, include_mined: bool = True
+) -> list[ReplaySection]:
+    """The document's sections of `kinds` as a run records them in replay."""
+    wanted = set(kinds)
+    return [
+        ReplaySection(
+            section_id=s.section_id,
+            kind=s.kind.value,
+            content=render_section(s),
+            auto_mined=s.auto_mined,
+        )
+        for s in document.content_sections()
+        if s.kind in wanted and (include_mined or not s.auto_mined)
+    ]
 
 
 class ReplayLog:
