@@ -138,37 +138,32 @@ def run_preference(request: PreferenceRequest, store: Store, events: Events) -> 
     )
     started = time.perf_counter()
     try:
-        trainer = _trainer(model, tokenizer, rows.train, system_prompt, settings, store, run_id)
-        trainer.add_callback(_metrics_callback(store, run_id, events))
-        result = trainer.train()
-        model = trainer.model
-        after = preference_check(
-            model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
-        )
-        _record_checks(store, run_id, trainer.state.global_step, before, after)
-        with store.new_version() as (version, directory):
-            events.message(f"Saving adapter {version}")
-            model.save_pretrained(str(directory), selected_adapters=["default"])
-            tokenizer.save_pretrained(str(directory))
-            (directory / RUN_CONFIG_FILE).write_text(
-                json.dumps(
-                    {"run_id": run_id, "phase": settings.phase, "from_version": previous}
-                    | asdict(settings),
-                    indent=2,
-                ),
-                encoding="utf-8",
+        with store.metrics.failure_recorded(run_id):
+            trainer = _trainer(model, tokenizer, rows.train, system_prompt, settings, store, run_id)
+            trainer.add_callback(_metrics_callback(store, run_id, events))
+            result = trainer.train()
+            model = trainer.model
+            after = preference_check(
+                model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
             )
-        sections = replay_sections(
-            request.document, (SectionKind.PREFERENCE,), include_mined=request.include_mined
-        )
-        store.replay.record(run_id, sections)
-        store.metrics.finish_run(run_id, status="completed", adapter_version=version)
-    except KeyboardInterrupt:
-        store.metrics.finish_run(run_id, status="interrupted", adapter_version=None)
-        raise
-    except BaseException:
-        store.metrics.finish_run(run_id, status="failed", adapter_version=None)
-        raise
+            _record_checks(store, run_id, trainer.state.global_step, before, after)
+            with store.new_version() as (version, directory):
+                events.message(f"Saving adapter {version}")
+                model.save_pretrained(str(directory), selected_adapters=["default"])
+                tokenizer.save_pretrained(str(directory))
+                (directory / RUN_CONFIG_FILE).write_text(
+                    json.dumps(
+                        {"run_id": run_id, "phase": settings.phase, "from_version": previous}
+                        | asdict(settings),
+                        indent=2,
+                    ),
+                    encoding="utf-8",
+                )
+            sections = replay_sections(
+                request.document, (SectionKind.PREFERENCE,), include_mined=request.include_mined
+            )
+            store.replay.record(run_id, sections)
+            store.metrics.finish_run(run_id, status="completed", adapter_version=version)
     finally:
         shutil.rmtree(_scratch(store, run_id), ignore_errors=True)
     return PreferenceResult(

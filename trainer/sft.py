@@ -104,7 +104,7 @@ def run_sft(request: SFTRequest, store: Store, events: Events) -> SFTResult:
         config={**asdict(settings), "from_version": previous, "fresh": request.fresh},
     )
     started = time.perf_counter()
-    try:
+    with store.metrics.failure_recorded(run_id):
         outcome = _train(model, tokenizer, train, held, settings, store, run_id, events)
         with store.new_version() as (version, directory):
             events.message(f"Saving adapter {version}")
@@ -118,12 +118,6 @@ def run_sft(request: SFTRequest, store: Store, events: Events) -> SFTResult:
             run_id, replay_sections(request.document, (SectionKind.PROSE, SectionKind.INSTRUCTION))
         )
         store.metrics.finish_run(run_id, status="completed", adapter_version=version)
-    except KeyboardInterrupt:
-        store.metrics.finish_run(run_id, status="interrupted", adapter_version=None)
-        raise
-    except BaseException:
-        store.metrics.finish_run(run_id, status="failed", adapter_version=None)
-        raise
     return SFTResult(
         run_id=run_id,
         adapter_version=version,

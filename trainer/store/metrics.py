@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,6 +117,18 @@ class MetricsDB:
         self.connection.execute(
             "INSERT INTO evals VALUES (?, ?, ?, ?, ?)", (run_id, step, name, value, now())
         )
+
+    @contextmanager
+    def failure_recorded(self, run_id: int) -> Iterator[None]:
+        """Inside: if the block raises, the run is closed as interrupted (Ctrl-C) or failed."""
+        try:
+            yield
+        except KeyboardInterrupt:
+            self.finish_run(run_id, status="interrupted", adapter_version=None)
+            raise
+        except BaseException:
+            self.finish_run(run_id, status="failed", adapter_version=None)
+            raise
 
     def finish_run(self, run_id: int, *, status: str, adapter_version: str | None) -> None:
         """Close a run: completed, failed or interrupted."""
