@@ -67,8 +67,45 @@ def parse(
     """Parse decoded text. Never raises; problems come back as diagnostics.
 
     `body_parser` chooses the body path: None parses the body with the grammar's
-    whole-document start symbol; the incremental parser passes its block path.
+    whole-document start symbol; the block path passes its own.
     """
+    prepared = prepare(text, read_yaml)
+    sections: list[Section] = []
+    problems = list(prepared.problems)
+    with cyclic_gc_paused():
+        for placed in (body_parser or whole_body)(
+            prepared.body, prepared.body_lines, prepared.placer
+        ):
+            sections.append(placed.section)
+            problems.extend(placed.diagnostics)
+    return assemble(prepared, sections, problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A text read up to its body: the frontmatter done, the body ready for a body path."""
+
+    text: str
+    """The text without its BOM."""
+    bom: bool
+    frontmatter: Frontmatter | None
+    problems: tuple[Diagnostic, ...]
+    """The frontmatter's diagnostics."""
+    body: str
+    """The body with LF endings, ending in LF (unless empty)."""
+    body_lines: int
+    body_offset: int
+    """Where the body starts in `text` (meaningful when `text` has LF endings)."""
+    unterminated: bool
+    """The text does not end with a line ending (the body got one added)."""
+    placer: Placer
+
+
+def prepare(
+    text: str,
+    read_yaml: Callable[[str], tuple[Frontmatter, list[Diagnostic]]] = read_frontmatter,
+) -> Prepared:
+    """Strip the BOM, normalise line endings, read the frontmatter, cut out the body."""
     bom = text.startswith(BOM)
     if bom:
         text = text[1:]
@@ -80,33 +117,49 @@ def parse(
         frontmatter, found = read_yaml(split.yaml_text)
         problems.extend(found)
     body = normal[split.body_offset :]
-    if body and not body.endswith("\n"):
+    unterminated = bool(body) and not body.endswith("\n")
+    if unterminated:
         body += "\n"
-    body_lines = body.count("\n")
     starts = line_starts(text) if normal is not text else None
-    placer = Placer(text, split.body_line, split.body_offset, starts)
-    sections: list[Section] = []
-    with _cyclic_gc_paused():
-        for placed in (body_parser or whole_body)(body, body_lines, placer):
-            sections.append(placed.section)
-            problems.extend(placed.diagnostics)
-    if starts is not None:
-        fm_end = starts[split.body_line] if split.body_line < len(starts) else len(text)
+    return Prepared(
+        text,
+        bom,
+        frontmatter,
+        tuple(problems),
+        body,
+        body.count("\n"),
+        split.body_offset,
+        unterminated,
+        Placer(text, split.body_line, split.body_offset, starts),
+    )
+
+
+def assemble(prepared: Prepared, sections: list[Section], problems: list[Diagnostic]) -> Document:
+    """The Document of a prepared text, its body's sections and every diagnostic."""
+    text, placer = prepared.text, prepared.placer
+    if placer.starts is not None:
+        starts = placer.starts
+        fm_end = starts[placer.body_line] if placer.body_line < len(starts) else len(text)
     else:
-        fm_end = split.body_offset
+        fm_end = placer.body_offset
     newline = _newline_style(text)
     if newline != "\n":
         problems = [_with_newline(p, newline) if p.fixes else p for p in problems]
     return Document(
-        frontmatter=frontmatter,
+        frontmatter=prepared.frontmatter,
         sections=tuple(sections),
-        diagnostics=tuple(sorted(problems, key=_diagnostic_order)),
+        diagnostics=sort_diagnostics(problems),
         newline=newline,
-        bom=bom,
+        bom=prepared.bom,
         frontmatter_source=text[:fm_end],
-        body_line=split.body_line,
-        line_count=split.body_line + body_lines,
+        body_line=placer.body_line,
+        line_count=placer.body_line + prepared.body_lines,
     )
+
+
+def sort_diagnostics(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """Diagnostics in document order (line, character, code); stable otherwise."""
+    return tuple(sorted(problems, key=_diagnostic_order))
 
 
 def parse_bytes(data: bytes) -> Document:
@@ -199,7 +252,7 @@ class Placer:
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
+def cyclic_gc_paused() -> Iterator[None]:
     """Pause the cycle collector: parsing allocates many objects and no cycles, and
     the collections it would trigger cost about a tenth of a cold parse."""
     if not gc.isenabled():

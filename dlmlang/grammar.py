@@ -28,6 +28,8 @@ START_SYMBOLS = (
     "media_section",
     "unknown_section",
 )
+REST_SYMBOLS = ("prose_rest", "instruction_rest", "preference_rest")
+"""Start symbols for the rest of a block after a line outside any code block."""
 
 
 @dataclass(slots=True)
@@ -87,7 +89,7 @@ def parser() -> Lark:
         grammar_text(),
         parser="lalr",
         lexer="contextual",
-        start=list(START_SYMBOLS),
+        start=[*START_SYMBOLS, *REST_SYMBOLS],
         maybe_placeholders=False,
         transformer=_ToRaw(),
         cache=True,  # the LALR tables, in the temp dir, keyed by the grammar's hash
@@ -170,6 +172,24 @@ class _ToRaw(Transformer[Token, Any]):
 
     def preference_section(self, children: list[Any]) -> RawSection:
         return self._make_section("preference", children)
+
+    def _make_rest(self, children: list[Any]) -> RawSection:
+        rest = RawSection("rest", None, 0)
+        for child in children:
+            if isinstance(child, Field):
+                rest.fields.append(child)
+            else:
+                rest.items.append(_item(child))
+        return rest
+
+    def prose_rest(self, children: list[Any]) -> RawSection:
+        return self._make_rest(children)
+
+    def instruction_rest(self, children: list[Any]) -> RawSection:
+        return self._make_rest(children)
+
+    def preference_rest(self, children: list[Any]) -> RawSection:
+        return self._make_rest(children)
 
     def _make_field(self, header: str, children: list[Any]) -> Field:
         head: Token = children[0]

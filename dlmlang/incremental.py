@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import chain
 from typing import Any
 
-from dlmlang.document import Document, Placed, Placer, parse
+from dlmlang.diagnostics import Diagnostic
+from dlmlang.document import (
+    Document,
+    Placed,
+    Placer,
+    Prepared,
+    assemble,
+    cyclic_gc_paused,
+    parse,
+    prepare,
+    sort_diagnostics,
+)
 from dlmlang.frontmatter import read_frontmatter
 from dlmlang.grammar import RawSection, parse_raw, parser
-from dlmlang.sections import Checked, check_section
+from dlmlang.pieces import LARGE, PIECE, cuts, parse_in_pieces, shifted
+from dlmlang.sections import Checked, Section, check_section
 
 # Terminal name -> the start symbol of the block that such a fence opens.
 _FENCES = {
@@ -71,22 +83,44 @@ def _fences(
         yield offset, line, _FENCES[kind]
 
 
+def _toggles(block: str, first_at_start: bool) -> list[int]:
+    """Offsets of the code toggle lines of one block (the grammar's own pattern)."""
+    candidates, line_forms = _scanner()
+    offsets: Iterable[int] = (m.end() for m in candidates.finditer(block))
+    if first_at_start and block.startswith("```"):
+        offsets = chain((0,), offsets)
+    found = []
+    for offset in offsets:
+        match = line_forms.match(block, offset)
+        if match is not None and match.lastgroup == "CODE_TOGGLE":
+            found.append(offset)
+    return found
+
+
 Span = tuple[int, int, str]
 """(body offset, body line, start symbol) of one block."""
-_SKIP = object()
-"""In a reuse plan: a block that yields nothing (an empty lead)."""
+_SKIP = Placed.__new__(Placed)
+"""In the per-block results: a block that yields nothing (an empty lead)."""
 
 
 @dataclass(slots=True)
-class _LastParse:
-    """What the previous call saw and produced, for reuse around the next edit."""
+class _Blocks:
+    """One parse's blocks: where each starts, and its placed result.
+
+    `placed[i]` sits at body line `placed_at[i]`; when an edit moved the block,
+    `spans[i]` has its new line and the result is moved only when someone asks
+    for the Document (diagnostics, being few, are moved at once).
+    """
 
     body: str
     body_line: int
+    body_offset: int
     unterminated: bool
     spans: list[Span]
-    placed: list[Any]
-    """Per span: its Placed, or _SKIP."""
+    placed: list[Placed]
+    placed_at: list[int]
+    with_problems: list[int]
+    """Indices of the blocks that have diagnostics, in order."""
     offsets: list[int] = field(default_factory=list)
     """The spans' body offsets (sorted), for bisection."""
 
@@ -94,81 +128,236 @@ class _LastParse:
         if not self.offsets:
             self.offsets = [span[0] for span in self.spans]
 
+    def diagnostics(self) -> list[Diagnostic]:
+        """Every block's diagnostics, at the blocks' current lines."""
+        found: list[Diagnostic] = []
+        spans, placed, placed_at = self.spans, self.placed, self.placed_at
+        for index in self.with_problems:
+            shift = spans[index][1] - placed_at[index]
+            problems = placed[index].diagnostics
+            found.extend(d.shifted(shift) for d in problems) if shift else found.extend(problems)
+        return found
+
+    def sections(self) -> list[Section]:
+        """Every block's section at its current line (moving, once, those an edit moved)."""
+        spans, placed, placed_at = self.spans, self.placed, self.placed_at
+        sections: list[Section] = []
+        for index, result in enumerate(placed):
+            if result is _SKIP:
+                continue
+            line = spans[index][1]
+            if placed_at[index] != line:
+                result = placed[index] = _moved(result, line - placed_at[index])
+                placed_at[index] = line
+            sections.append(result.section)
+        return sections
+
+
+class Parsed:
+    """One parse by the incremental parser: diagnostics at once, the Document on demand.
+
+    A language server publishes diagnostics after every edit but needs the sections
+    only when asked for an outline or a code action; building them can wait.
+    """
+
+    __slots__ = ("_build", "_document", "diagnostics")
+
+    def __init__(
+        self,
+        diagnostics: tuple[Diagnostic, ...],
+        build: Callable[[], Document] | None = None,
+        document: Document | None = None,
+    ) -> None:
+        self.diagnostics = diagnostics
+        self._build = build
+        self._document = document
+
+    @property
+    def document(self) -> Document:
+        """The Document (built on first use, then kept)."""
+        if self._document is None:
+            assert self._build is not None
+            self._document = self._build()
+            self._build = None
+        return self._document
+
 
 class IncrementalParser:
     """Re-parses only the blocks an edit touched; keeps the results of the rest.
 
     One instance per open document (the language server keeps one per URI). Blocks
     before the edit are reused as they were; blocks after it are reused moved by the
-    edit's line delta, found by comparing the new body with the previous one.
+    edit's line delta, found by comparing the new body with the previous one (or
+    from the edit's extent, when the caller knows it).
     """
 
     def __init__(self) -> None:
         self._checked: dict[tuple[str, str], Checked] = {}
         self._placed: dict[tuple[str, str, int, bool], tuple[Checked, Placed]] = {}
         self._frontmatter: tuple[str, Any] | None = None
-        self._last: _LastParse | None = None
+        self._last: _Blocks | None = None
+        self._pieces: dict[tuple[str, str, int], RawSection] = {}
+        self._piece_parses: dict[tuple[str, str], RawSection] = {}
+        self._cut_memory: dict[str, list[int]] = {}
+        """The cuts each large block was parsed with, for the next edit in it."""
+        self.large_block = LARGE
+        """Blocks longer than this many characters are parsed in pieces."""
+        self.piece_size = PIECE
         self.block_parses = 0
+        self.piece_failures = 0
+        """Large blocks whose pieces failed to parse and went whole (tests expect none)."""
         """How many blocks went through the grammar so far (tests count them)."""
 
     def parse(self, text: str) -> Document:
         """Parse `text`, reusing unchanged blocks from the previous call."""
-        cacheable = "\r" not in text
-        unterminated = not text.endswith("\n")
-        last = self._last if cacheable else None
-        self._last = None
+        return self.update(text).document
 
-        def body_parser(body: str, body_lines: int, place: Placer) -> Iterator[Placed]:
-            plan = None
-            if (
-                last is not None
-                and last.body_line == place.body_line
-                and last.unterminated == unterminated
-            ):
-                plan = _reuse_plan(last, body)
-            if plan is None:
-                spans = split_blocks(body)
-                reuse: list[Any] = [None] * len(spans)
+    def update(self, text: str, unchanged: tuple[int, int] | None = None) -> Parsed:
+        """Parse `text`, reusing unchanged blocks from the previous call.
+
+        `unchanged` may give (prefix, suffix): how many characters at the start and at
+        the end of `text` are known to be as they were in the previous call's text
+        (an editor's change ranges say so); without it they are found by comparison.
+        """
+        last, self._last = self._last, None
+        if "\r" in text:  # CR line endings: parse afresh (editors rarely keep them)
+            document = parse(text, body_parser=self._fresh_blocks, read_yaml=self._read_yaml)
+            return Parsed(document.diagnostics, document=document)
+        prepared = prepare(text, self._read_yaml)
+        with cyclic_gc_paused():
+            blocks = self._blocks(prepared, last, unchanged)
+        self._last = blocks
+        problems = [*prepared.problems, *blocks.diagnostics()]
+        return Parsed(
+            sort_diagnostics(problems), lambda: assemble(prepared, blocks.sections(), problems)
+        )
+
+    def _blocks(
+        self, prepared: Prepared, last: _Blocks | None, unchanged: tuple[int, int] | None
+    ) -> _Blocks:
+        """This text's blocks: reused from `last` around the edit, the rest parsed."""
+        body, place = prepared.body, prepared.placer
+        plan = None
+        if (
+            last is not None
+            and last.body_line == place.body_line
+            and last.body_offset == prepared.body_offset
+            and last.unterminated == prepared.unterminated
+        ):
+            plan = _reuse_plan(last, body, _known_edit(prepared, last, unchanged))
+        if plan is None:
+            spans = split_blocks(body)
+            plan = _Plan(spans, [_SKIP] * len(spans), [0] * len(spans), range(len(spans)), [])
+        spans, placed, placed_at = plan.spans, plan.placed, plan.placed_at
+        if len(self._checked) > 4 * len(spans) + 64:  # keep the caches bounded
+            self._checked, self._placed = {}, {}
+        if len(self._pieces) > 4096:
+            self._pieces, self._piece_parses = {}, {}
+        with_problems = plan.with_problems
+        edited = plan.edited
+        for index in plan.todo:
+            offset, line, start = spans[index]
+            end = spans[index + 1][0] if index + 1 < len(spans) else len(body)
+            placed_at[index] = line
+            if start == "lead" and end == 0:
+                placed[index] = _SKIP
+                continue
+            block = body[offset:end]
+            # Placing is cached too: after an edit that keeps the line count, a block
+            # the comparison could not tell apart is still found with one lookup.
+            where = (
+                start,
+                block,
+                place.body_line + line,
+                prepared.unterminated and end == len(body),
+            )
+            hit = self._placed.get(where)
+            if hit is not None:
+                result = hit[1]
             else:
-                spans, reuse = plan
-            if len(self._checked) > 4 * len(spans) + 64:  # keep the caches bounded
-                self._checked, self._placed = {}, {}
-            produced: list[Any] = []
-            for index, (offset, line, start) in enumerate(spans):
-                known_placed = reuse[index]
-                if known_placed is not None:
-                    produced.append(known_placed)
-                    if known_placed is not _SKIP:
-                        yield known_placed
-                    continue
-                end = spans[index + 1][0] if index + 1 < len(spans) else len(body)
-                if start == "lead" and end == 0:
-                    produced.append(_SKIP)
-                    continue
-                block = body[offset:end]
-                # Placing is cached too: after an edit that keeps the line count,
-                # every other block is reused as it was, found with one lookup.
-                where = (start, block, place.body_line + line, unterminated and end == len(body))
-                hit = self._placed.get(where) if cacheable else None
-                if hit is not None:
-                    result, placed = hit
-                else:
-                    key = (start, block)
-                    known = self._checked.get(key)
-                    if known is None:
-                        known = _parse_block(block, start)
-                        self.block_parses += 1
-                        self._checked[key] = known
-                    result = known
-                    placed = place(result, line, offset, end)
-                    if cacheable:
-                        self._placed[where] = (result, placed)
-                produced.append(placed)
-                yield placed
-            if cacheable:
-                self._last = _LastParse(body, place.body_line, unterminated, spans, produced)
+                known = self._checked_block(block, start, edited)
+                result = place(known, line, offset, end)
+                self._placed[where] = (known, result)
+            placed[index] = result
+            edited = None  # it was about the first block only
+            if result.diagnostics:
+                with_problems.append(index)
+        with_problems.sort()
+        return _Blocks(
+            body,
+            place.body_line,
+            prepared.body_offset,
+            prepared.unterminated,
+            spans,
+            placed,
+            placed_at,
+            with_problems,
+        )
 
-        return parse(text, body_parser=body_parser, read_yaml=self._read_yaml)
+    def _checked_block(self, block: str, start: str, edited: _Edit | None = None) -> Checked:
+        key = (start, block)
+        known = self._checked.get(key)
+        if known is None:
+            if len(block) > self.large_block:
+                offsets = self._cuts_after(edited, block) if edited is not None else None
+                if offsets is None:
+                    offsets = cuts(block, _toggles(block, start == "lead"), self.piece_size)
+                if len(self._cut_memory) > 64:
+                    self._cut_memory = {}
+                self._cut_memory[block] = offsets
+                try:
+                    raw = parse_in_pieces(block, start, offsets, self._piece)
+                except Exception:  # a cut the grammar disagrees with: a bug, not the input's
+                    raw = parse_raw(block, start)
+                    self.block_parses += 1
+                    self.piece_failures += 1
+            else:
+                raw = parse_raw(block, start)
+                self.block_parses += 1
+            known = check_section(raw, block.count("\n"))
+            self._checked[key] = known
+        return known
+
+    def _cuts_after(self, edit: _Edit, block: str) -> list[int] | None:
+        """The cuts of a large block after an edit that left its structure alone: the old
+        cuts, moved past the edit; the piece holding the edit is cut again if it grew."""
+        old_cuts = self._cut_memory.get(edit.old_block)
+        if old_cuts is None:
+            return None
+        # A cut at the edited line's own start stays valid (still a line start, outside
+        # code); so does every cut before it and, moved, every cut after the edit's line.
+        line_start = edit.old_block.rfind("\n", 0, edit.start) + 1
+        line_end = edit.old_block.find("\n", edit.old_end)
+        before = [cut for cut in old_cuts if cut <= line_start]
+        after = [cut + edit.delta for cut in old_cuts if cut > line_end >= 0]
+        low = before[-1] if before else 0
+        high = after[0] if after else len(block)
+        if high - low > 2 * self.piece_size:
+            middle = block[low:high]
+            toggles = _toggles(middle, False) if low else _toggles(middle, True)
+            before += [low + cut for cut in cuts(middle, toggles, self.piece_size)]
+        return before + after
+
+    def _piece(self, piece: str, start: str, line: int) -> RawSection:
+        """One piece of a large block, parsed (or found) and moved to its line."""
+        where = (start, piece, line)
+        found = self._pieces.get(where)
+        if found is None:
+            relative = self._piece_parses.get((start, piece))
+            if relative is None:
+                relative = self._piece_parses[(start, piece)] = parse_raw(piece, start)
+                self.block_parses += 1
+            found = self._pieces[where] = shifted(relative, line)
+        return found
+
+    def _fresh_blocks(self, body: str, body_lines: int, place: Placer) -> Iterator[Placed]:
+        """The block path without reuse across calls (for text with CR line endings)."""
+        spans = split_blocks(body)
+        for index, (offset, line, start) in enumerate(spans):
+            end = spans[index + 1][0] if index + 1 < len(spans) else len(body)
+            if start == "lead" and end == 0:
+                continue
+            yield place(self._checked_block(body[offset:end], start), line, offset, end)
 
     def _read_yaml(self, yaml_text: str) -> Any:
         if self._frontmatter is None or self._frontmatter[0] != yaml_text:
@@ -176,12 +365,42 @@ class IncrementalParser:
         return self._frontmatter[1]
 
 
-def _reuse_plan(last: _LastParse, body: str) -> tuple[list[Span], list[Any]] | None:
-    """New spans, each with a reusable Placed (or None to process it), or None when the
-    edit is in the first block (then the whole body is split again)."""
+@dataclass(slots=True)
+class _Plan:
+    """The new text's blocks before parsing: the reused ones filled in, `todo` to parse."""
+
+    spans: list[Span]
+    placed: list[Placed]
+    placed_at: list[int]
+    todo: Sequence[int]
+    with_problems: list[int]
+    edited: _Edit | None = None
+    """When only the first block in `todo` changed, and how (see _reuse_plan)."""
+
+
+def _known_edit(
+    prepared: Prepared, last: _Blocks, unchanged: tuple[int, int] | None
+) -> tuple[int, int] | None:
+    """The caller's (prefix, suffix) in body terms, when it says something about the body."""
+    if unchanged is None or prepared.bom:
+        return None
+    prefix = unchanged[0] - prepared.body_offset
+    if prefix < 0:
+        return None
+    # The body ends as the text does (both got the same LF if they lacked one).
+    suffix = min(unchanged[1], len(prepared.body) - prefix, len(last.body) - prefix)
+    return (prefix, suffix) if suffix >= 0 else None
+
+
+def _reuse_plan(last: _Blocks, body: str, known: tuple[int, int] | None) -> _Plan | None:
+    """The new text's blocks, those the edit did not touch reused; None when the edit
+    is in the first block (then the whole body is split again)."""
     old = last.body
-    prefix = _common_prefix(old, body)
-    suffix = _common_suffix(old, body, min(len(old), len(body)) - prefix)
+    if known is None:
+        prefix = _common_prefix(old, body)
+        suffix = _common_suffix(old, body, min(len(old), len(body)) - prefix)
+    else:
+        prefix, suffix = known
     old_edit_end, new_edit_end = len(old) - suffix, len(body) - suffix
     spans = last.spans
     offsets = last.offsets
@@ -197,30 +416,78 @@ def _reuse_plan(last: _LastParse, body: str) -> tuple[list[Span], list[Any]] | N
         return None
     delta = len(body) - len(old)
     line_delta = body.count("\n", prefix, new_edit_end) - old.count("\n", prefix, old_edit_end)
+    new_spans: list[Span] = spans[: first + 1]
+    placed = [*last.placed[:first], _SKIP]
+    placed_at = [*last.placed_at[:first], 0]
+    todo = [first]
+    kept_problems = [i for i in last.with_problems if i < first]
+
+    def moved_tail(from_index: int, edited: _Edit | None = None) -> _Plan:
+        """The plan with the old blocks from `from_index` on, moved by the edit."""
+        if delta or line_delta:
+            new_spans.extend(
+                (offsets[j] + delta, spans[j][1] + line_delta, spans[j][2])
+                for j in range(from_index, len(spans))
+            )
+        else:
+            new_spans.extend(spans[from_index:])
+        shift = len(placed) - from_index
+        placed.extend(last.placed[from_index:])
+        placed_at.extend(last.placed_at[from_index:])
+        kept_problems.extend(i + shift for i in last.with_problems if i >= from_index)
+        return _Plan(new_spans, placed, placed_at, todo, kept_problems, edited)
+
+    if not _touches_structure(old, prefix, old_edit_end) and not _touches_structure(
+        body, prefix, new_edit_end
+    ):
+        # No fence or code toggle line was edited, made or unmade: the same blocks as
+        # before, the one holding the edit changed, those after it moved.
+        start = offsets[first]
+        old_end = offsets[first + 1] if first + 1 < len(offsets) else len(old)
+        edit = _Edit(old[start:old_end], prefix - start, old_edit_end - start, delta)
+        return moved_tail(first + 1, edit)
     # Old spans that start inside the unchanged tail, after its first character.
     next_movable = bisect_right(offsets, old_edit_end, lo=first + 1)
-    new_spans: list[Span] = spans[: first + 1]
-    reuse: list[Any] = [*last.placed[:first], None]
-    for offset, line, start in _fences(body, spans[first][0], spans[first][1]):
+    for offset, line, symbol in _fences(body, spans[first][0], spans[first][1]):
         while next_movable < len(spans) and offsets[next_movable] + delta < offset:
             next_movable += 1
         if next_movable < len(spans) and offsets[next_movable] + delta == offset:
-            # From here on the text is the old text moved by `delta`: so are its blocks.
-            tail = range(next_movable, len(spans))
-            new_spans += [(offsets[j] + delta, spans[j][1] + line_delta, spans[j][2]) for j in tail]
-            if line_delta:
-                reuse += [_moved(last.placed[j], line_delta) for j in tail]
-            else:
-                reuse += last.placed[next_movable:]
-            return new_spans, reuse
-        new_spans.append((offset, line, start))
-        reuse.append(None)
-    return new_spans, reuse
+            # From here on the text is the old text moved by `delta`: so are its blocks
+            # (their results are moved when the Document is built; see _Blocks).
+            return moved_tail(next_movable)
+        new_spans.append((offset, line, symbol))
+        placed.append(_SKIP)
+        placed_at.append(0)
+        todo.append(len(new_spans) - 1)
+    return _Plan(new_spans, placed, placed_at, todo, kept_problems)
 
 
-def _moved(placed: Any, lines: int) -> Any:
-    if placed is _SKIP or lines == 0:
-        return placed
+def _touches_structure(text: str, start: int, end: int) -> bool:
+    """Whether the whole lines holding text[start:end] include a fence or toggle candidate
+    (a line starting with `::` or a backtick fence)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    if line_end < 0:
+        line_end = len(text)
+    return (
+        text.startswith(("::", "```"), line_start)
+        or text.find("\n::", line_start, line_end) >= 0
+        or text.find("\n```", line_start, line_end) >= 0
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    """An edit inside one block that left its structure alone, in the old block's terms."""
+
+    old_block: str
+    start: int
+    old_end: int
+    delta: int
+    """How much longer the block got."""
+
+
+def _moved(placed: Placed, lines: int) -> Placed:
     section = replace(placed.section, range=placed.section.range.shifted(lines))
     return Placed(section, tuple(d.shifted(lines) for d in placed.diagnostics))
 
@@ -252,8 +519,3 @@ def _common_suffix(old: str, new: str, limit: int) -> int:
 def parse_blocks(text: str) -> Document:
     """Parse through the block path without keeping a cache."""
     return IncrementalParser().parse(text)
-
-
-def _parse_block(block: str, start: str) -> Checked:
-    raw: RawSection = parse_raw(block, start)
-    return check_section(raw, block.count("\n"))

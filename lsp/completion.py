@@ -4,6 +4,8 @@ and the auto-mined marker's attributes."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -100,7 +102,7 @@ def _section_above(snapshot: Snapshot, line: int) -> Section | None:
     return found
 
 
-def _frontmatter(lines: list[str], line: int, before: str) -> list[types.CompletionItem]:
+def _frontmatter(lines: Sequence[str], line: int, before: str) -> list[types.CompletionItem]:
     value = _VALUE_LINE.match(before)
     if value is not None:
         spec = _spec_for(lines, line, len(value.group(1)), value.group(2))
@@ -144,7 +146,7 @@ def _values(spec: KeySpec, name: str) -> list[types.CompletionItem]:
     ]
 
 
-def _parent(lines: list[str], line: int, indent: int) -> KeySpec | None:
+def _parent(lines: Sequence[str], line: int, indent: int) -> KeySpec | None:
     """The mapping a key at `indent` on `line` belongs to, by the lines above it."""
     path: list[str] = []
     wanted = indent
@@ -167,14 +169,14 @@ def _parent(lines: list[str], line: int, indent: int) -> KeySpec | None:
     return spec
 
 
-def _spec_for(lines: list[str], line: int, indent: int, name: str) -> KeySpec | None:
+def _spec_for(lines: Sequence[str], line: int, indent: int, name: str) -> KeySpec | None:
     parent = _parent(lines, line, indent)
     return parent.child(name) if parent is not None else None
 
 
-def _sibling_keys(lines: list[str], line: int, indent: int) -> set[str]:
+def _sibling_keys(lines: Sequence[str], line: int, indent: int) -> set[str]:
     keys = set()
-    for index, text in enumerate(lines[1:], start=1):
+    for index, text in enumerate(islice(lines, 1, None), start=1):
         if index == line or text == "---":
             if text == "---":
                 break
@@ -209,7 +211,7 @@ def _replace_line_start(
     return types.TextEdit(range=types.Range(start, end), new_text=text)
 
 
-def _frontmatter_close(lines: list[str]) -> int | None:
+def _frontmatter_close(lines: Sequence[str]) -> int | None:
     if not lines or lines[0] != "---":
         return None
     for index in range(1, len(lines)):

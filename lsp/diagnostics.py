@@ -31,7 +31,7 @@ def lsp_diagnostics(snapshot: Snapshot) -> list[types.Diagnostic]:
             code=d.code,
             source="dlm",
         )
-        for d in snapshot.document.diagnostics
+        for d in snapshot.diagnostics
     ]
 
 
@@ -84,7 +84,6 @@ def register(server: DlmServer) -> None:
         pending = ls.pending.pop(uri, None)
         if pending is not None:
             pending.cancel()
-        ls.documents.close(uri)
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -98,7 +99,7 @@ def frontmatter_end(snapshot: Snapshot) -> int | None:
     return None
 
 
-def _trimmed(span: Range, lines: list[str]) -> Range:
+def _trimmed(span: Range, lines: Sequence[str]) -> Range:
     """The section's lines without the blank lines that separate it from the next."""
     last = span.end.line - 1 if span.end.character == 0 else span.end.line
     last = min(max(last, span.start.line), len(lines) - 1)

@@ -14,11 +14,11 @@ UTF16 = "utf-16"
 
 def units(text: str, encoding: str = UTF16) -> int:
     """The length of `text` in the negotiated encoding's code units."""
-    if encoding == "utf-32":
+    if encoding == "utf-32" or text.isascii():
         return len(text)
     if encoding == "utf-8":
         return len(text.encode("utf-8", "surrogatepass"))
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def to_client(lines: Sequence[str], position: Position, encoding: str = UTF16) -> types.Position:

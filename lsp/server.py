@@ -13,7 +13,8 @@ from pygls.lsp.server import LanguageServer
 
 from lsp import actions, completion, diagnostics, hover, outline
 from lsp.cli_bridge import default_command
-from lsp.state import Documents, Snapshot
+from lsp.state import Documents, OpenDocument, Snapshot
+from lsp.sync import DlmProtocol
 
 T = TypeVar("T")
 logger = logging.getLogger("dlm.lsp")
@@ -86,7 +87,7 @@ class DlmServer(LanguageServer):
             release = version("dlm-toolkit")
         except PackageNotFoundError:
             release = "0"
-        super().__init__("dlm", release)
+        super().__init__("dlm", release, protocol_cls=DlmProtocol)
         self.documents = Documents()
         self.settings = Settings()
         self.pending: dict[str, asyncio.Task[None]] = {}
@@ -112,14 +113,16 @@ class DlmServer(LanguageServer):
 
     def snapshot(self, uri: str) -> Snapshot | None:
         """The parse of the document's current text, or None if it is not open."""
+        encoding = str(self.workspace.position_encoding or "utf-16")
+        snapshot = self.documents.snapshot(uri, encoding)
+        if snapshot is not None:
+            return snapshot
         try:
             document = self.workspace.get_text_document(uri)
             text = document.source
         except Exception:  # a URI the client never opened and we cannot read
             return None
-        snapshot = self.documents.parse(uri, text, document.version)
-        snapshot.encoding = str(self.workspace.position_encoding or "utf-16")
-        return snapshot
+        return OpenDocument(text, document.version).snapshot(encoding)  # read, not tracked
 
     def guarded(self, feature: str, function: Callable[..., T], *args: Any) -> T | None:
         """Run one feature; a failure is logged to the client and yields nothing."""

@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 from lark.exceptions import UnexpectedInput
 
 import dlmlang
+import dlmlang.document
 from dlmlang.edits import EditError, apply_edits, insert_after, remove_sections
 from dlmlang.grammar import START_SYMBOLS, parse_raw, parser
-from dlmlang.incremental import IncrementalParser, parse_blocks
+from dlmlang.incremental import IncrementalParser, _toggles, parse_blocks, split_blocks
+from dlmlang.pieces import cuts, parse_in_pieces, shifted
 from dlmlang.serialize import build_document, render_section, serialize
 
 from .strategies import body_text, document_text, frontmatter, newline, section
@@ -108,6 +110,7 @@ def test_incremental_parse_equals_fresh_parse_after_edits(
         assert incremental == fresh
         assert incremental.diagnostics == fresh.diagnostics
         assert _shape(incremental) == _shape(fresh)
+        assert parser.piece_failures == 0
 
 
 def test_one_line_edit_reparses_at_most_two_blocks() -> None:
@@ -196,6 +199,7 @@ def test_incremental_parse_survives_line_inserts_deletes_and_typing(
         assert incremental == fresh
         assert incremental.diagnostics == fresh.diagnostics
         assert _shape(incremental) == _shape(fresh)
+        assert parser.piece_failures == 0
 
 
 def test_an_edit_late_in_a_long_document_parses_one_block() -> None:
@@ -209,3 +213,146 @@ def test_an_edit_late_in_a_long_document_parses_one_block() -> None:
     assert parser.block_parses - before == 1
     assert document == dlmlang.parse(inserted)
     assert _shape(document) == _shape(dlmlang.parse(inserted))
+
+
+def _unchanged(old: str, new: str, slack: int) -> tuple[int, int]:
+    """A (prefix, suffix) the editor could report: the true one, less `slack` each side."""
+    prefix = 0
+    while prefix < min(len(old), len(new)) and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < min(len(old), len(new)) - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    return max(0, prefix - slack), max(0, suffix - slack)
+
+
+@SETTINGS
+@given(
+    document_text(),
+    st.lists(
+        st.tuples(
+            st.integers(0, 60),
+            st.sampled_from(["insert", "delete", "type"]),
+            _EDIT_LINES,
+            st.integers(0, 3),
+            st.booleans(),
+        ),
+        max_size=8,
+    ),
+)
+def test_update_with_the_editors_extent_equals_a_fresh_parse(
+    text: str, edits: list[tuple[int, str, str, int, bool]]
+) -> None:
+    """Told what the edit left alone (as the language server is), the parser agrees with a
+    fresh parse; diagnostics are right even when the sections are never built."""
+    parser = IncrementalParser()
+    parser.update(text)
+    unbuilt = []
+    for line_number, kind, line_text, slack, build in edits:
+        lines = text.split("\n")
+        at = min(line_number, len(lines) - 1)
+        if kind == "insert":
+            lines.insert(at, line_text)
+        elif kind == "delete" and len(lines) > 1:
+            del lines[at]
+        else:
+            lines[at] += line_text
+        edited = "\n".join(lines)
+        parsed = parser.update(edited, _unchanged(text, edited, slack))
+        text = edited
+        fresh = dlmlang.parse(text)
+        assert parsed.diagnostics == fresh.diagnostics
+        if build:
+            assert parsed.document == fresh
+            assert parsed.document.diagnostics == fresh.diagnostics
+            assert _shape(parsed.document) == _shape(fresh)
+        else:
+            unbuilt.append((parsed, fresh))
+    for parsed, fresh in unbuilt:  # built late, after later edits: still their own version
+        assert _shape(parsed.document) == _shape(fresh)
+
+
+@SETTINGS
+@given(document_text(), st.integers(1, 96))
+def test_a_block_parsed_in_pieces_equals_the_block_parsed_whole(text: str, size: int) -> None:
+    """Cut every block at (nearly) every line outside code: the joined raw parse is the
+    block's own, item for item."""
+    body = text.replace("\r\n", "\n").replace("\r", "\n")
+    body = body[dlmlang.document.prepare(text).placer.body_offset :] if "\r" not in text else ""
+    if not body or not body.endswith("\n"):
+        return
+    spans = split_blocks(body)
+    for index, (offset, _line, start) in enumerate(spans):
+        end = spans[index + 1][0] if index + 1 < len(spans) else len(body)
+        block = body[offset:end]
+        if not block:
+            continue
+        offsets = cuts(block, _toggles(block, start == "lead"), size)
+        joined = parse_in_pieces(
+            block,
+            start,
+            offsets,
+            lambda piece, symbol, line: shifted(parse_raw(piece, symbol), line),
+        )
+        assert joined == parse_raw(block, start)
+
+
+@SETTINGS
+@given(
+    document_text(),
+    st.integers(1, 64),
+    st.lists(
+        st.tuples(
+            st.integers(0, 60),
+            st.integers(0, 3),
+            st.lists(_EDIT_LINES, max_size=3),
+            st.booleans(),
+        ),
+        max_size=5,
+    ),
+)
+def test_parsing_large_blocks_in_pieces_equals_a_fresh_parse(
+    text: str, size: int, edits: list[tuple[int, int, list[str], bool]]
+) -> None:
+    """Every block goes in pieces; edits replace whole lines, or type within one."""
+    parser = IncrementalParser()
+    parser.large_block, parser.piece_size = 0, size
+    assert parser.parse(text) == dlmlang.parse(text)
+    for line_number, removed, inserted, within in edits:
+        lines = text.split("\n")
+        at = min(line_number, len(lines) - 1)
+        if within:
+            lines[at] = (
+                lines[at][: len(lines[at]) // 2]
+                + "".join(inserted)
+                + lines[at][len(lines[at]) // 2 :]
+            )
+        else:
+            lines[at : at + removed] = inserted
+        text = "\n".join(lines)
+        incremental = parser.parse(text)
+        fresh = dlmlang.parse(text)
+        assert incremental == fresh
+        assert incremental.diagnostics == fresh.diagnostics
+        assert _shape(incremental) == _shape(fresh)
+        assert parser.piece_failures == 0
+
+
+def test_an_edit_over_a_cut_in_a_large_block_reparses_only_near_it() -> None:
+    paragraphs = "\n\n".join(f"para {i} line one\npara {i} line two" for i in range(400))
+    text = (
+        "---\ndlm_id: 01JQ7Z0000000000000000000A\nbase_model: x\n---\n\n::prose::\n"
+        + paragraphs
+        + "\n::instruction::\n### Q\nq\n### A\na\n"
+    )
+    parser = IncrementalParser()
+    parser.large_block, parser.piece_size = 1000, 200
+    assert parser.parse(text) == dlmlang.parse(text)
+    before = parser.block_parses
+    # Replace lines on both sides of a paragraph start (a cut), and change the line count.
+    edited = text.replace("para 100 line two\n\npara 101 line one", "X\nYY\nZ")
+    document = parser.parse(edited)
+    assert parser.block_parses - before <= 3
+    assert parser.piece_failures == 0
+    assert document == dlmlang.parse(edited)
+    assert _shape(document) == _shape(dlmlang.parse(edited))

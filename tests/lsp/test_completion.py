@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dlmlang import Position
 from lsp.completion import completions
-from lsp.state import Documents
+from lsp.state import OpenDocument
 
 HEAD = "---\ndlm_id: 01JQ7Z0000000000000000000A\nbase_model: smollm2-135m\n"
 
 
 def labels(text: str, line: int, character: int | None = None) -> list[str]:
-    snapshot = Documents().parse("file:///t.dlm", text, 1)
+    snapshot = OpenDocument(text, 1).snapshot()
     column = len(snapshot.lines[line]) if character is None else character
     return [item.label for item in completions(snapshot, Position(line, column))]
 

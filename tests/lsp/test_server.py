@@ -134,18 +134,37 @@ async def test_random_edits_match_dlm_check_after_each(
     open_document(client, text)
     await diagnostics_for(client)
     pieces = ["::instruction::\n", "### Q\n", "### A\n", "```\n", "x 😀 中\n", "\n", "### Chosen\n"]
-    for version in range(2, 14):
+    for version in range(2, 20):
         lines = text.split("\n")
-        line = rng.randrange(len(lines))
-        if rng.random() < 0.6:
-            lines.insert(line, rng.choice(pieces).rstrip("\n"))
-        else:
+        line = rng.randrange(len(lines) - 1)
+        choice = rng.random()
+        # Ranged changes in UTF-16 units, as editors send them; now and then the whole text.
+        if choice < 0.4:
+            piece = rng.choice(pieces)
+            lines.insert(line, piece.rstrip("\n"))
+            at = types.Position(line, 0)
+            change: types.TextDocumentContentChangeEvent = types.TextDocumentContentChangePartial(
+                range=types.Range(at, at), text=piece
+            )
+        elif choice < 0.7:
+            end = types.Position(line, len(lines[line].encode("utf-16-le")) // 2)
+            lines[line] += " 😀x"
+            change = types.TextDocumentContentChangePartial(
+                range=types.Range(end, end), text=" 😀x"
+            )
+        elif choice < 0.9:
             del lines[line]
+            change = types.TextDocumentContentChangePartial(
+                range=types.Range(types.Position(line, 0), types.Position(line + 1, 0)), text=""
+            )
+        else:
+            lines.insert(line, "::preference::")
+            change = types.TextDocumentContentChangeWholeDocument(text="\n".join(lines))
         text = "\n".join(lines)
         client.text_document_did_change(
             types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=version),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+                content_changes=[change],
             )
         )
         found = await diagnostics_for(client)
