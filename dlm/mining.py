@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import typer
@@ -13,6 +13,7 @@ import typer
 from dlm.documents import LoadedDocument
 from dlm.errors import CliError
 from dlm.files import write_atomically
+from dlm.sampling import BackendChoice, load_backend
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class MineOptions:
     replace: bool
     judge_timeout: float
     jsonl: bool
+    backend: BackendChoice = field(default_factory=BackendChoice)
 
 
 def run_mining(
@@ -42,9 +44,9 @@ def run_mining(
 
     set_offline()
     from dlmlang.edits import apply_edits
-    from trainer.generate import Sampling, load_for_generation
-    from trainer.judges.selector import make_judge
-    from trainer.mining.miner import MiningRequest, mine
+    from trainer.generate import Sampling
+    from trainer.judges.selector import make_judge, uses_sampling_model
+    from trainer.mining.miner import MiningRequest, mine_with
     from trainer.mining.plan import apply_plan, merge, save_plan
     from trainer.models import resolve_base_model
     from trainer.runtime import choose_precision, configure_threads
@@ -64,8 +66,13 @@ def run_mining(
         emit("start", "load", 0, 1, f"loading adapter {version}")
         resolved = resolve_base_model(frontmatter.base_model, dlm_home())
         precision = choose_precision(frontmatter.training.precision)
-        model, tokenizer = load_for_generation(
-            resolved.path, store.version_path(version), precision
+        backend, model, tokenizer = load_backend(
+            options.backend,
+            resolved.path,
+            store.version_path(version),
+            precision,
+            seed=options.seed,
+            need_model=uses_sampling_model(options.judge),
         )
         judge = make_judge(
             options.judge,
@@ -95,7 +102,10 @@ def run_mining(
             sections=options.sections,
             known_ids=frozenset(known),
         )
-        result = mine(request, model, tokenizer, judge, emit)
+        try:
+            result = mine_with(backend, request, judge, emit)
+        finally:
+            backend.close()
         judge.close()
         sha = hashlib.sha256(loaded.data).hexdigest()
         base = None if options.replace else plan

@@ -13,6 +13,13 @@ import typer
 from dlm.documents import LoadedDocument, load_valid_document
 from dlm.errors import EXIT_USAGE, CliError
 from dlm.files import write_atomically
+from dlm.sampling import (
+    Backend,
+    BackendChoice,
+    BackendOption,
+    DataParallelOption,
+    TensorParallelOption,
+)
 
 app = typer.Typer(
     help="Mined preference pairs: list, apply, revert, discard.\n\n"
@@ -213,16 +220,21 @@ def mine(
     progress: Annotated[
         str | None, typer.Option(help="`jsonl`: one JSON progress object per line on stderr.")
     ] = None,
+    backend: BackendOption = Backend.HF,
+    tensor_parallel_size: TensorParallelOption = 1,
+    data_parallel_size: DataParallelOption = 1,
     as_json: AsJson = False,
 ) -> None:
     """Sample answers from the adapter, judge them, and stage the best/worst pairs.
 
     Exit 0 when pairs were mined, 2 when none were (the reasons are printed).
+    `--backend vllm` samples on CUDA GPUs through vLLM (docs/scale-out.md).
 
     Example: dlm preference mine notes.dlm --samples 4 --max-pairs 6
     """
     from dlm.mining import MineOptions, run_mining
 
+    choice = BackendChoice(backend, tensor_parallel_size, data_parallel_size)
     loaded, store, plan = _open(path)
     options = MineOptions(
         judge=judge,
@@ -238,6 +250,7 @@ def mine(
         replace=replace,
         judge_timeout=judge_timeout,
         jsonl=progress == "jsonl",
+        backend=choice,
     )
     summary = run_mining(loaded, store, plan, options)
     if as_json:

@@ -9,6 +9,13 @@ import typer
 
 from dlm.documents import load_valid_document
 from dlm.errors import CliError
+from dlm.sampling import (
+    Backend,
+    BackendChoice,
+    BackendOption,
+    TensorParallelOption,
+    load_backend,
+)
 
 
 def prompt(
@@ -22,16 +29,19 @@ def prompt(
         str | None,
         typer.Option(help="vNNNN, or `base` for the base model alone (default: current)."),
     ] = None,
+    backend: BackendOption = Backend.HF,
+    tensor_parallel_size: TensorParallelOption = 1,
 ) -> None:
     """Answer a question with the document's current adapter, chat template applied.
 
     Example: dlm prompt notes.dlm "When does the Tern leave Gullmouth?"
     """
+    choice = BackendChoice(backend, tensor_parallel_size)
     loaded = load_valid_document(path)
     from trainer.runtime import set_offline
 
     set_offline()
-    from trainer.generate import Sampling, answer, load_for_generation
+    from trainer.generate import Sampling
     from trainer.models import resolve_base_model
     from trainer.runtime import choose_precision, configure_threads
     from trainer.store import Store, dlm_home
@@ -51,6 +61,9 @@ def prompt(
     )
     adapter = None if version == "base" else store.version_path(version)
     precision = choose_precision(frontmatter.training.precision)
-    model, tokenizer = load_for_generation(resolved.path, adapter, precision)
+    sampler, _, _ = load_backend(
+        choice, resolved.path, adapter, precision, seed=seed, need_model=False
+    )
     sampling = Sampling(max_new_tokens, temp, top_p, seed)
-    typer.echo(answer(model, tokenizer, text, frontmatter.system_prompt, sampling))
+    typer.echo(sampler.answer(text, sampling, system_prompt=frontmatter.system_prompt))
+    sampler.close()

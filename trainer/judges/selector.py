@@ -18,6 +18,11 @@ SELECTORS = (
 )
 
 
+def uses_sampling_model(selector: str) -> bool:
+    """Whether the judge scores with the document's own model (and so needs it loaded)."""
+    return selector in ("sway", "sway:logprob")
+
+
 def make_judge(
     selector: str,
     *,

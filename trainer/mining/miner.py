@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dlmlang import Document, SectionKind
+from trainer.backends.base import SamplingBackend
+from trainer.backends.hf import HFBackend
 from trainer.generate import Sampling
 from trainer.judges.base import Judge, JudgeItem
 from trainer.mining.candidates import clean_candidates
 from trainer.mining.pairs import MinedPair, SkipReason, select_pairs
 from trainer.mining.plan import StagedPair, stage_pair
-from trainer.mining.sampling import sample_candidates
 
 Progress = Callable[[str, str, int, int, str], None]
 """(event, stage, done, total, message): start/progress/done of load, sample, judge, write."""
@@ -88,18 +89,23 @@ def mine(
     judge: Judge,
     progress: Progress,
 ) -> MiningResult:
-    """Sample, judge every surviving candidate once, pair, and stage the pairs."""
+    """Sample with transformers from `model`, then judge, pair and stage (see `mine_with`)."""
+    return mine_with(HFBackend(model, tokenizer), request, judge, progress)
+
+
+def mine_with(
+    backend: SamplingBackend, request: MiningRequest, judge: Judge, progress: Progress
+) -> MiningResult:
+    """Sample with `backend`, judge every surviving candidate once, pair, and stage the pairs."""
     started = time.perf_counter()
     frontmatter = request.document.frontmatter
     system_prompt = frontmatter.system_prompt if frontmatter else None
     prompts = document_prompts(request.document, request.sections)
     progress("start", "sample", 0, len(prompts), f"sampling {len(prompts)} prompt(s)")
-    sampled = sample_candidates(
-        model,
-        tokenizer,
+    sampled = backend.sample(
         list(prompts),
+        request.sampling,
         system_prompt=system_prompt,
-        config=request.sampling,
         progress=lambda done, total: progress("progress", "sample", done, total, ""),
     )
     cleaned = {prompt: clean_candidates(candidates) for prompt, candidates in sampled.items()}

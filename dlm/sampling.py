@@ -1,0 +1,96 @@
+"""`--backend` and its GPU flags, shared by `dlm prompt` and `dlm preference mine`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from dlm.errors import EXIT_USAGE, CliError
+
+if TYPE_CHECKING:
+    from trainer.backends import SamplingBackend
+
+
+class Backend(StrEnum):
+    """The engine that generates text."""
+
+    HF = "hf"
+    VLLM = "vllm"
+
+
+BackendOption = Annotated[
+    Backend,
+    typer.Option(
+        help="hf: transformers on this machine, CPU included; vllm: vLLM on CUDA GPUs, "
+        "installed separately (docs/scale-out.md).",
+        case_sensitive=False,
+    ),
+]
+TensorParallelOption = Annotated[
+    int, typer.Option(help="GPUs per vLLM engine (--backend vllm).", min=1)
+]
+DataParallelOption = Annotated[
+    int,
+    typer.Option(
+        help="vLLM engines, each sampling a share of the prompts (--backend vllm).", min=1
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BackendChoice:
+    """The backend flags of one command; GPU sizes other than 1 need `--backend vllm`."""
+
+    backend: Backend = Backend.HF
+    tensor_parallel_size: int = 1
+    data_parallel_size: int = 1
+
+    def __post_init__(self) -> None:
+        sizes = (self.tensor_parallel_size, self.data_parallel_size)
+        if self.backend is not Backend.VLLM and sizes != (1, 1):
+            raise CliError(
+                "--tensor-parallel-size and --data-parallel-size apply to vLLM engines; "
+                "add `--backend vllm`, or leave them out.",
+                code=EXIT_USAGE,
+            )
+
+
+def load_backend(
+    choice: BackendChoice,
+    model_dir: Path,
+    adapter_dir: Path | None,
+    precision: str,
+    *,
+    seed: int,
+    need_model: bool,
+) -> tuple[SamplingBackend, Any, Any]:
+    """(backend, model, tokenizer), the backend loaded; the transformers model is loaded
+    for the hf backend or when `need_model` (the sway judges), else both are None."""
+    from trainer.backends import HFBackend
+    from trainer.generate import load_for_generation
+
+    backend: SamplingBackend | None = None
+    if choice.backend is Backend.VLLM:
+        from trainer.backends.vllm import VllmBackend, VllmSettings
+
+        backend = VllmBackend(
+            VllmSettings(
+                model_dir=model_dir,
+                adapter_dir=adapter_dir,
+                precision=precision,
+                tensor_parallel_size=choice.tensor_parallel_size,
+                data_parallel_size=choice.data_parallel_size,
+                seed=seed,
+            )
+        )
+        backend.load()  # no vLLM or no GPU fails here, before the slower loads
+    model = tokenizer = None
+    if backend is None or need_model:
+        model, tokenizer = load_for_generation(model_dir, adapter_dir, precision)
+    if backend is None:
+        backend = HFBackend(model, tokenizer)
+    return backend, model, tokenizer
