@@ -104,22 +104,32 @@ class Prepared:
 def prepare(
     text: str,
     read_yaml: Callable[[str], tuple[Frontmatter, list[Diagnostic]]] = read_frontmatter,
+    *,
+    cut_body: bool = True,
+    line_feeds_only: bool = False,
 ) -> Prepared:
-    """Strip the BOM, normalise line endings, read the frontmatter, cut out the body."""
+    """Strip the BOM, normalise line endings, read the frontmatter, cut out the body.
+
+    With `cut_body` False the body is left in the text (`body` is empty and
+    `body_lines` -1): a caller working on the text at `body_offset` saves the copy.
+    `line_feeds_only` says the caller knows the text has no CR, saving the scan.
+    """
     bom = text.startswith(BOM)
     if bom:
         text = text[1:]
-    normal = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    has_cr = not line_feeds_only and "\r" in text
+    normal = text.replace("\r\n", "\n").replace("\r", "\n") if has_cr else text
     split = split_frontmatter(normal)
     problems: list[Diagnostic] = list(split.diagnostics)
     frontmatter: Frontmatter | None = None
     if split.yaml_text is not None:
         frontmatter, found = read_yaml(split.yaml_text)
         problems.extend(found)
-    body = normal[split.body_offset :]
-    unterminated = bool(body) and not body.endswith("\n")
-    if unterminated:
-        body += "\n"
+    unterminated = len(normal) > split.body_offset and not normal.endswith("\n")
+    body, body_lines = "", -1
+    if cut_body:
+        body = normal[split.body_offset :] + ("\n" if unterminated else "")
+        body_lines = body.count("\n")
     starts = line_starts(text) if normal is not text else None
     return Prepared(
         text,
@@ -127,15 +137,21 @@ def prepare(
         frontmatter,
         tuple(problems),
         body,
-        body.count("\n"),
+        body_lines,
         split.body_offset,
         unterminated,
         Placer(text, split.body_line, split.body_offset, starts),
     )
 
 
-def assemble(prepared: Prepared, sections: list[Section], problems: list[Diagnostic]) -> Document:
-    """The Document of a prepared text, its body's sections and every diagnostic."""
+def assemble(
+    prepared: Prepared,
+    sections: list[Section],
+    problems: list[Diagnostic],
+    body_lines: int | None = None,
+) -> Document:
+    """The Document of a prepared text, its body's sections and every diagnostic
+    (`body_lines` when the body was left uncut)."""
     text, placer = prepared.text, prepared.placer
     if placer.starts is not None:
         starts = placer.starts
@@ -153,7 +169,7 @@ def assemble(prepared: Prepared, sections: list[Section], problems: list[Diagnos
         bom=prepared.bom,
         frontmatter_source=text[:fm_end],
         body_line=placer.body_line,
-        line_count=placer.body_line + prepared.body_lines,
+        line_count=placer.body_line + (prepared.body_lines if body_lines is None else body_lines),
     )
 
 

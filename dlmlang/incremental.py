@@ -17,6 +17,7 @@ from typing import Any
 
 from dlmlang.diagnostics import Diagnostic
 from dlmlang.document import (
+    BOM,
     Document,
     Placed,
     Placer,
@@ -54,7 +55,12 @@ def _scanner() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 def split_blocks(body: str) -> list[tuple[int, int, str]]:
     """(offset, line, start symbol) of every block: the lead and one per fence."""
-    return [(0, 0, "lead"), *_fences(body, 0, 0, first_at_start=True)]
+    return _split(body, 0)
+
+
+def _split(source: str, base: int) -> list[tuple[int, int, str]]:
+    """split_blocks of the body that starts at `base` in `source` (offsets in `source`)."""
+    return [(base, 0, "lead"), *_fences(source, base, 0, first_at_start=True)]
 
 
 def _fences(
@@ -98,7 +104,7 @@ def _toggles(block: str, first_at_start: bool) -> list[int]:
 
 
 Span = tuple[int, int, str]
-"""(body offset, body line, start symbol) of one block."""
+"""(offset in the source text, body line, start symbol) of one block."""
 _SKIP = Placed.__new__(Placed)
 """In the per-block results: a block that yields nothing (an empty lead)."""
 
@@ -112,9 +118,12 @@ class _Blocks:
     for the Document (diagnostics, being few, are moved at once).
     """
 
-    body: str
+    source: str
+    """The text the offsets index: the document without its BOM, plus an LF when it
+    lacked a last one. The body starts at `body_offset`."""
     body_line: int
     body_offset: int
+    body_lines: int
     unterminated: bool
     spans: list[Span]
     placed: list[Placed]
@@ -122,7 +131,7 @@ class _Blocks:
     with_problems: list[int]
     """Indices of the blocks that have diagnostics, in order."""
     offsets: list[int] = field(default_factory=list)
-    """The spans' body offsets (sorted), for bisection."""
+    """The spans' offsets (sorted), for bisection."""
 
     def __post_init__(self) -> None:
         if not self.offsets:
@@ -204,9 +213,9 @@ class IncrementalParser:
         """Blocks longer than this many characters are parsed in pieces."""
         self.piece_size = PIECE
         self.block_parses = 0
+        """How many blocks (or pieces) went through the grammar so far (tests count them)."""
         self.piece_failures = 0
         """Large blocks whose pieces failed to parse and went whole (tests expect none)."""
-        """How many blocks went through the grammar so far (tests count them)."""
 
     def parse(self, text: str) -> Document:
         """Parse `text`, reusing unchanged blocks from the previous call."""
@@ -220,34 +229,48 @@ class IncrementalParser:
         (an editor's change ranges say so); without it they are found by comparison.
         """
         last, self._last = self._last, None
-        if "\r" in text:  # CR line endings: parse afresh (editors rarely keep them)
+        if unchanged is not None and (last is None or text.startswith(BOM)):
+            unchanged = None
+        # The previous text had no CR (else there is no `last`): look only at what changed.
+        changed = text if unchanged is None else text[unchanged[0] : len(text) - unchanged[1]]
+        if "\r" in changed:  # CR line endings: parse afresh (editors rarely keep them)
             document = parse(text, body_parser=self._fresh_blocks, read_yaml=self._read_yaml)
             return Parsed(document.diagnostics, document=document)
-        prepared = prepare(text, self._read_yaml)
+        prepared = prepare(text, self._read_yaml, cut_body=False, line_feeds_only=True)
+        source = prepared.text + "\n" if prepared.unterminated else prepared.text
         with cyclic_gc_paused():
-            blocks = self._blocks(prepared, last, unchanged)
+            blocks = self._blocks(prepared, source, last, unchanged)
         self._last = blocks
         problems = [*prepared.problems, *blocks.diagnostics()]
         return Parsed(
-            sort_diagnostics(problems), lambda: assemble(prepared, blocks.sections(), problems)
+            sort_diagnostics(problems),
+            lambda: assemble(prepared, blocks.sections(), problems, blocks.body_lines),
         )
 
     def _blocks(
-        self, prepared: Prepared, last: _Blocks | None, unchanged: tuple[int, int] | None
+        self,
+        prepared: Prepared,
+        source: str,
+        last: _Blocks | None,
+        unchanged: tuple[int, int] | None,
     ) -> _Blocks:
         """This text's blocks: reused from `last` around the edit, the rest parsed."""
-        body, place = prepared.body, prepared.placer
+        place, base = prepared.placer, prepared.body_offset
         plan = None
         if (
             last is not None
             and last.body_line == place.body_line
-            and last.body_offset == prepared.body_offset
+            and last.body_offset == base
             and last.unterminated == prepared.unterminated
         ):
-            plan = _reuse_plan(last, body, _known_edit(prepared, last, unchanged))
+            plan = _reuse_plan(last, source, _known_edit(source, last, unchanged))
         if plan is None:
-            spans = split_blocks(body)
+            spans = _split(source, base)
             plan = _Plan(spans, [_SKIP] * len(spans), [0] * len(spans), range(len(spans)), [])
+            body_lines = source.count("\n", base)
+        else:
+            assert last is not None
+            body_lines = last.body_lines + plan.line_delta
         spans, placed, placed_at = plan.spans, plan.placed, plan.placed_at
         if len(self._checked) > 4 * len(spans) + 64:  # keep the caches bounded
             self._checked, self._placed = {}, {}
@@ -257,26 +280,26 @@ class IncrementalParser:
         edited = plan.edited
         for index in plan.todo:
             offset, line, start = spans[index]
-            end = spans[index + 1][0] if index + 1 < len(spans) else len(body)
+            end = spans[index + 1][0] if index + 1 < len(spans) else len(source)
             placed_at[index] = line
-            if start == "lead" and end == 0:
+            if start == "lead" and end == base:
                 placed[index] = _SKIP
                 continue
-            block = body[offset:end]
+            block = source[offset:end]
             # Placing is cached too: after an edit that keeps the line count, a block
             # the comparison could not tell apart is still found with one lookup.
             where = (
                 start,
                 block,
                 place.body_line + line,
-                prepared.unterminated and end == len(body),
+                prepared.unterminated and end == len(source),
             )
             hit = self._placed.get(where)
             if hit is not None:
                 result = hit[1]
             else:
                 known = self._checked_block(block, start, edited)
-                result = place(known, line, offset, end)
+                result = place(known, line, offset - base, end - base)
                 self._placed[where] = (known, result)
             placed[index] = result
             edited = None  # it was about the first block only
@@ -284,9 +307,10 @@ class IncrementalParser:
                 with_problems.append(index)
         with_problems.sort()
         return _Blocks(
-            body,
+            source,
             place.body_line,
-            prepared.body_offset,
+            base,
+            body_lines,
             prepared.unterminated,
             spans,
             placed,
@@ -376,26 +400,27 @@ class _Plan:
     with_problems: list[int]
     edited: _Edit | None = None
     """When only the first block in `todo` changed, and how (see _reuse_plan)."""
+    line_delta: int = 0
+    """How many lines the body gained."""
 
 
 def _known_edit(
-    prepared: Prepared, last: _Blocks, unchanged: tuple[int, int] | None
+    source: str, last: _Blocks, unchanged: tuple[int, int] | None
 ) -> tuple[int, int] | None:
-    """The caller's (prefix, suffix) in body terms, when it says something about the body."""
-    if unchanged is None or prepared.bom:
+    """The caller's (prefix, suffix), made safe for both sources."""
+    if unchanged is None:
         return None
-    prefix = unchanged[0] - prepared.body_offset
-    if prefix < 0:
-        return None
-    # The body ends as the text does (both got the same LF if they lacked one).
-    suffix = min(unchanged[1], len(prepared.body) - prefix, len(last.body) - prefix)
-    return (prefix, suffix) if suffix >= 0 else None
+    prefix, suffix = unchanged
+    # Both sources end as their texts do (each got the same LF if it lacked one).
+    suffix = min(suffix, len(source) - prefix, len(last.source) - prefix)
+    return (prefix, suffix) if prefix >= 0 and suffix >= 0 else None
 
 
 def _reuse_plan(last: _Blocks, body: str, known: tuple[int, int] | None) -> _Plan | None:
     """The new text's blocks, those the edit did not touch reused; None when the edit
-    is in the first block (then the whole body is split again)."""
-    old = last.body
+    is in the first block (then the whole body is split again). `body` is the new
+    source text; offsets are in it."""
+    old = last.source
     if known is None:
         prefix = _common_prefix(old, body)
         suffix = _common_suffix(old, body, min(len(old), len(body)) - prefix)
@@ -435,7 +460,7 @@ def _reuse_plan(last: _Blocks, body: str, known: tuple[int, int] | None) -> _Pla
         placed.extend(last.placed[from_index:])
         placed_at.extend(last.placed_at[from_index:])
         kept_problems.extend(i + shift for i in last.with_problems if i >= from_index)
-        return _Plan(new_spans, placed, placed_at, todo, kept_problems, edited)
+        return _Plan(new_spans, placed, placed_at, todo, kept_problems, edited, line_delta)
 
     if not _touches_structure(old, prefix, old_edit_end) and not _touches_structure(
         body, prefix, new_edit_end
@@ -459,7 +484,7 @@ def _reuse_plan(last: _Blocks, body: str, known: tuple[int, int] | None) -> _Pla
         placed.append(_SKIP)
         placed_at.append(0)
         todo.append(len(new_spans) - 1)
-    return _Plan(new_spans, placed, placed_at, todo, kept_problems)
+    return _Plan(new_spans, placed, placed_at, todo, kept_problems, None, line_delta)
 
 
 def _touches_structure(text: str, start: int, end: int) -> bool:

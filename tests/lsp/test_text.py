@@ -32,11 +32,17 @@ def _offset(text: str, point: types.Position, encoding: str) -> int:
 
 
 @SETTINGS
-@given(text_strategy, st.lists(edit, max_size=6), st.sampled_from(["utf-16", "utf-8", "utf-32"]))
+@given(
+    text_strategy,
+    st.lists(edit, max_size=6),
+    st.sampled_from(["utf-16", "utf-8", "utf-32"]),
+    st.sampled_from([1, 2, 3, 256]),
+)
 def test_spliced_edits_equal_string_edits(
-    text: str, edits: list[tuple[types.Position, types.Position, str]], encoding: str
+    text: str, edits: list[tuple[types.Position, types.Position, str]], encoding: str, chunk: int
 ) -> None:
-    buffer = TextBuffer(text)
+    """Chunks of 1-3 lines put every edit across chunk boundaries."""
+    buffer = TextBuffer(text, chunk)
     original = text
     for start, end, new_text in edits:
         begin, finish = sorted((_offset(text, start, encoding), _offset(text, end, encoding)))
@@ -47,6 +53,7 @@ def test_spliced_edits_equal_string_edits(
         )
         assert buffer.text == text
         assert list(buffer.lines()) == split_lines(text)
+        assert [buffer.lines()[i] for i in range(len(split_lines(text)))] == split_lines(text)
     unchanged = buffer.take_unchanged()
     assert unchanged is not None
     prefix, suffix = unchanged
@@ -65,14 +72,14 @@ def test_a_whole_text_change_replaces_everything_and_says_nothing_is_known() -> 
 
 
 def test_an_lf_typed_after_a_cr_joins_it_into_one_line_ending() -> None:
-    buffer = TextBuffer("a\rb")
+    buffer = TextBuffer("a\rb", chunk=1)  # the CR and the LF in different chunks
     buffer.edit(types.Range(types.Position(1, 0), types.Position(1, 0)), "\n", "utf-16")
     assert buffer.text == "a\r\nb"
     assert list(buffer.lines()) == ["a", "b"]
 
 
 def test_lines_are_a_copy_of_their_version() -> None:
-    buffer = TextBuffer("x\ny\n")
+    buffer = TextBuffer("x\ny\n", chunk=1)
     before = buffer.lines()
     buffer.edit(types.Range(types.Position(0, 0), types.Position(1, 0)), "", "utf-16")
     assert list(before) == ["x", "y", ""] and list(buffer.lines()) == ["y", ""]
