@@ -202,7 +202,7 @@ class IncrementalParser:
 
     def __init__(self) -> None:
         self._checked: dict[tuple[str, str], Checked] = {}
-        self._placed: dict[tuple[str, str, int, bool], tuple[Checked, Placed]] = {}
+        self._placed: dict[tuple[str, str, int, bool], tuple[Placed, int]] = {}
         self._frontmatter: tuple[str, Any] | None = None
         self._last: _Blocks | None = None
         self._pieces: dict[tuple[str, str, int], RawSection] = {}
@@ -286,21 +286,18 @@ class IncrementalParser:
                 placed[index] = _SKIP
                 continue
             block = source[offset:end]
-            # Placing is cached too: after an edit that keeps the line count, a block
-            # the comparison could not tell apart is still found with one lookup.
-            where = (
-                start,
-                block,
-                place.body_line + line,
-                prepared.unterminated and end == len(source),
-            )
+            # Placing is cached too, with the line it was placed at: a block seen before
+            # (an edit the comparison could not pin down, a fence added then removed)
+            # is found with one lookup and moved, like the blocks after an edit, when
+            # the sections are built.
+            where = (start, block, place.body_line, prepared.unterminated and end == len(source))
             hit = self._placed.get(where)
             if hit is not None:
-                result = hit[1]
+                result, placed_at[index] = hit
             else:
                 known = self._checked_block(block, start, edited)
                 result = place(known, line, offset - base, end - base)
-                self._placed[where] = (known, result)
+                self._placed[where] = (result, line)
             placed[index] = result
             edited = None  # it was about the first block only
             if result.diagnostics:
