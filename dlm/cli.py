@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from dlm.commands import preference
+from dlm.commands import preference, reward
 from dlm.commands.check import check
 from dlm.commands.demo import demo
 from dlm.commands.init import init
@@ -60,10 +60,11 @@ def _translated(command: Callable[..., None]) -> Callable[..., None]:
 # The commands, in the order `dlm --help` lists them.
 for _command in (demo, init, check, train, prompt, show, metrics, lsp):
     app.command()(_translated(_command))
-for _sub in preference.app.registered_commands:
-    assert _sub.callback is not None
-    _sub.callback = _translated(_sub.callback)
-app.add_typer(preference.app, name="preference")
+for _group, _name in ((preference.app, "preference"), (reward.app, "reward")):
+    for _sub in _group.registered_commands:
+        assert _sub.callback is not None
+        _sub.callback = _translated(_sub.callback)
+    app.add_typer(_group, name=_name)
 
 
 def main() -> None:

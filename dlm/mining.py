@@ -5,15 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from dlm.documents import LoadedDocument
-from dlm.errors import CliError
+from dlm.errors import EXIT_USAGE, CliError
 from dlm.files import write_atomically
-from dlm.sampling import BackendChoice, load_backend
+from dlm.sampling import Backend, BackendChoice, load_backend
+
+if TYPE_CHECKING:
+    from trainer.distributed import World
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,106 +39,114 @@ class MineOptions:
     judge_timeout: float
     jsonl: bool
     backend: BackendChoice = field(default_factory=BackendChoice)
+    judge_cache: Path | None = None
+    judge_url: str | None = None
+    rubric: Path | None = None
 
 
 def run_mining(
     loaded: LoadedDocument, store: Any, plan: Any, options: MineOptions
-) -> dict[str, Any]:
-    """Mine under the store lock; returns the JSON summary (docs/json.md)."""
+) -> dict[str, Any] | None:
+    """Mine under the store lock; returns the JSON summary (docs/json.md).
+
+    Under torchrun every rank calls this: the ranks share the sampling, rank 0 judges,
+    writes and returns the summary, the others return None.
+    """
     from trainer.runtime import set_offline
 
     set_offline()
-    from dlmlang.edits import apply_edits
-    from trainer.generate import Sampling
+    from dlm.launch import store_lock
+    from trainer.distributed import current_world, join, leave
+
+    world = current_world()
+    if world.distributed and options.backend.backend is not Backend.HF:
+        raise CliError(VLLM_NPROC, code=EXIT_USAGE)
+    join(world, backend="gloo")  # transformers samples on the CPU here, GPUs or not
+    try:
+        echo: Callable[[str], None] = lambda text: typer.echo(text, err=True)  # noqa: E731
+        with store_lock(store, world, wait=True, on_wait=echo):
+            return _mine(loaded, store, plan, options, world)
+    finally:
+        leave(world)
+
+
+VLLM_NPROC = (
+    "--nproc shares sampling with transformers between processes; vLLM has its own "
+    "--data-parallel-size. Use one of the two."
+)
+
+
+def adapter_run(loaded: LoadedDocument, store: Any) -> tuple[str, Any]:
+    """The current adapter version and the training run that wrote it; a clear error if none."""
+    version = store.current_version()
+    run = next((r for r in store.metrics.runs() if r.adapter_version == version), None)
+    if version is None or run is None:
+        raise CliError(
+            f"No trained adapter for {loaded.path} yet, and mining samples from it. "
+            f"Run `dlm train {loaded.path}` first."
+        )
+    return version, run
+
+
+def _mine(
+    loaded: LoadedDocument, store: Any, plan: Any, options: MineOptions, world: World
+) -> dict[str, Any] | None:
+    from trainer.distributed import agree, fingerprint, from_main, threads_per_process
     from trainer.judges.selector import make_judge, uses_sampling_model
-    from trainer.mining.miner import MiningRequest, mine_with
-    from trainer.mining.plan import apply_plan, merge, save_plan
+    from trainer.mining.miner import mine_with
+    from trainer.mining.sharded import ShardedBackend, serve_shard
     from trainer.models import resolve_base_model
+    from trainer.rewards.outcome import REWARD_DIR
     from trainer.runtime import choose_precision, configure_threads
     from trainer.store import dlm_home
 
-    emit = _progress(options.jsonl)
+    emit = _progress(options.jsonl) if world.is_main else _silent
     frontmatter = loaded.frontmatter
-    with store.lock(on_wait=lambda text: typer.echo(text, err=True)):
-        version = store.current_version()
-        run = next((r for r in store.metrics.runs() if r.adapter_version == version), None)
-        if version is None or run is None:
-            raise CliError(
-                f"No trained adapter for {loaded.path} yet, and mining samples from it. "
-                f"Run `dlm train {loaded.path}` first."
-            )
-        configure_threads(None)
-        emit("start", "load", 0, 1, f"loading adapter {version}")
-        resolved = resolve_base_model(frontmatter.base_model, dlm_home())
-        precision = choose_precision(frontmatter.training.precision)
-        backend, model, tokenizer = load_backend(
-            options.backend,
-            resolved.path,
-            store.version_path(version),
-            precision,
-            seed=options.seed,
-            need_model=uses_sampling_model(options.judge),
-        )
-        judge = make_judge(
-            options.judge,
-            model=model,
-            tokenizer=tokenizer,
-            system_prompt=frontmatter.system_prompt,
-            home=dlm_home(),
-            timeout=options.judge_timeout,
-        )
-        judge.load()  # a broken judge fails here, before any sampling
-        emit("done", "load", 1, 1, "")
-        known = {s.section_id for s in loaded.document.sections}
-        if plan is not None and not options.replace:
-            known |= {p.section_id for p in plan.pairs}
-        request = MiningRequest(
-            document=loaded.document,
-            run_id=run.run_id,
-            sampling=Sampling(
-                max_new_tokens=options.max_new_tokens,
-                temperature=options.temp,
-                top_p=options.top_p,
-                seed=options.seed,
-                samples=options.samples,
-            ),
-            threshold=options.threshold,
-            max_pairs=options.max_pairs,
-            sections=options.sections,
-            known_ids=frozenset(known),
-        )
+    version, run = adapter_run(loaded, store)
+    configure_threads(threads_per_process() if world.distributed else None)
+    emit("start", "load", 0, 1, f"loading adapter {version}")
+    resolved = resolve_base_model(frontmatter.base_model, dlm_home())
+    precision = from_main(world, choose_precision(frontmatter.training.precision))
+    backend, model, tokenizer = load_backend(
+        options.backend,
+        resolved.path,
+        store.version_path(version),
+        precision,
+        seed=options.seed,
+        need_model=world.is_main and uses_sampling_model(options.judge),
+    )
+    request = _request(loaded, plan, options, run.run_id)
+    digest = hashlib.sha256(loaded.data).hexdigest()
+    inputs = fingerprint(digest, version, run.run_id, sorted(request.known_ids), options)
+    agree(world, inputs, "the mining inputs")
+    if not world.is_main:
         try:
-            result = mine_with(backend, request, judge, emit)
+            serve_shard(backend, request, world)
         finally:
             backend.close()
-        judge.close()
-        sha = hashlib.sha256(loaded.data).hexdigest()
-        base = None if options.replace else plan
-        mode = "empty"
-        if result.pairs:
-            new_plan = merge(base, result.pairs, sha)
-            save_plan(store.pending_plan_path(), new_plan)
-            mode = "staged"
-            if options.apply_now:
-                text = apply_edits(
-                    loaded.data.decode("utf-8"), apply_plan(loaded.document, new_plan).edits
-                )
-                write_atomically(loaded.path, text.encode("utf-8"))
-                mode = "applied"
-        emit("done", "write", len(result.pairs), len(result.pairs), mode)
-        store.metrics.record_mining(
-            run_id=run.run_id,
-            judge=judge.name,
-            samples=options.samples,
-            prompts_seen=result.prompts_seen,
-            skipped=result.skipped,
-            threshold=result.threshold,
-            write_mode=mode,
-            duration_s=result.seconds,
-            pairs=[
-                (p.section_id, p.prompt, p.score_chosen, p.score_rejected) for p in result.pairs
-            ],
-        )
+        return None
+    judge = make_judge(
+        options.judge,
+        model=model,
+        tokenizer=tokenizer,
+        system_prompt=frontmatter.system_prompt,
+        home=dlm_home(),
+        timeout=options.judge_timeout,
+        reward_dir=store.root / REWARD_DIR,
+        cache_dir=options.judge_cache,
+        judge_url=options.judge_url,
+        rubric=options.rubric,
+    )
+    judge.load()  # a broken judge fails here, before any sampling
+    emit("done", "load", 1, 1, "")
+    sampler = ShardedBackend(backend, world) if world.distributed else backend
+    try:
+        result = mine_with(sampler, request, judge, emit)
+    finally:
+        backend.close()
+    judge.close()
+    mode = _write(loaded, store, plan, options, result, judge.name, run.run_id)
+    emit("done", "write", len(result.pairs), len(result.pairs), mode)
     return {
         "schema_version": 1,
         "run_id": run.run_id,
@@ -149,6 +162,74 @@ def run_mining(
             for p in result.pairs
         ],
     }
+
+
+def _request(loaded: LoadedDocument, plan: Any, options: MineOptions, run_id: int) -> Any:
+    from trainer.generate import Sampling
+    from trainer.mining.miner import MiningRequest
+
+    known = {s.section_id for s in loaded.document.sections}
+    if plan is not None and not options.replace:
+        known |= {p.section_id for p in plan.pairs}
+    return MiningRequest(
+        document=loaded.document,
+        run_id=run_id,
+        sampling=Sampling(
+            max_new_tokens=options.max_new_tokens,
+            temperature=options.temp,
+            top_p=options.top_p,
+            seed=options.seed,
+            samples=options.samples,
+        ),
+        threshold=options.threshold,
+        max_pairs=options.max_pairs,
+        sections=options.sections,
+        known_ids=frozenset(known),
+    )
+
+
+def _write(
+    loaded: LoadedDocument,
+    store: Any,
+    plan: Any,
+    options: MineOptions,
+    result: Any,
+    judge: str,
+    run_id: int,
+) -> str:
+    """Stage (and with --apply write) the pairs, record the event; the write mode."""
+    from dlmlang.edits import apply_edits
+    from trainer.mining.plan import apply_plan, merge, save_plan
+
+    sha = hashlib.sha256(loaded.data).hexdigest()
+    base = None if options.replace else plan
+    mode = "empty"
+    if result.pairs:
+        new_plan = merge(base, result.pairs, sha)
+        save_plan(store.pending_plan_path(), new_plan)
+        mode = "staged"
+        if options.apply_now:
+            text = apply_edits(
+                loaded.data.decode("utf-8"), apply_plan(loaded.document, new_plan).edits
+            )
+            write_atomically(loaded.path, text.encode("utf-8"))
+            mode = "applied"
+    store.metrics.record_mining(
+        run_id=run_id,
+        judge=judge,
+        samples=options.samples,
+        prompts_seen=result.prompts_seen,
+        skipped=result.skipped,
+        threshold=result.threshold,
+        write_mode=mode,
+        duration_s=result.seconds,
+        pairs=[(p.section_id, p.prompt, p.score_chosen, p.score_rejected) for p in result.pairs],
+    )
+    return mode
+
+
+def _silent(event: str, stage: str, done: int, total: int, message: str) -> None:
+    """Progress of ranks other than 0: rank 0 reports for the run."""
 
 
 def _progress(jsonl: bool) -> Any:

@@ -6,11 +6,22 @@ import hashlib
 import json
 import shutil
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from dlmlang import Document, SectionKind
+from trainer.debug_hooks import debug_callbacks, record_checksum
+from trainer.distributed import (
+    SINGLE,
+    World,
+    agree,
+    barrier,
+    check_trainer_world,
+    fingerprint,
+    training_arguments,
+)
 from trainer.errors import TrainerError
 from trainer.events import Events
 from trainer.preference_config import PreferenceSettings
@@ -22,6 +33,7 @@ from trainer.preference_data import (
     split_preference_heldout,
 )
 from trainer.preference_eval import PreferenceCheck, preference_check
+from trainer.sft import scratch_dir
 from trainer.store import Store
 from trainer.store.replay import replay_sections
 
@@ -90,11 +102,15 @@ def collect_preference_rows(request: PreferenceRequest, store: Store) -> Prefere
     return PreferenceRows(train + replayed, heldout, len(replayed))
 
 
-def run_preference(request: PreferenceRequest, store: Store, events: Events) -> PreferenceResult:
+def run_preference(
+    request: PreferenceRequest, store: Store, events: Events, world: World = SINGLE
+) -> PreferenceResult | None:
     """Train on the preference pairs from the current adapter, write a new version.
 
     The store lock must be held. The current adapter is the starting point and, for
-    DPO with `reference: pre_adapter`, the frozen reference.
+    DPO with `reference: pre_adapter`, the frozen reference. In a multi-process run
+    every rank calls this; only rank 0 runs the held-out check, writes the store and
+    gets the result, the others get None.
     """
     import torch
 
@@ -121,51 +137,56 @@ def run_preference(request: PreferenceRequest, store: Store, events: Events) -> 
     model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32)
     model = _with_adapter(model, store.version_path(previous))
     system_prompt = frontmatter.system_prompt
-    before = preference_check(
-        model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
-    )
-    run_id = store.metrics.start_run(
-        phase=settings.phase,
-        method="lora",
-        seed=settings.seed,
-        base_model=request.base_model,
-        doc_sha256=hashlib.sha256(request.document_bytes).hexdigest(),
-        config={
-            **asdict(settings),
-            "from_version": previous,
-            "include_mined": request.include_mined,
-        },
-    )
+    doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
+    agree(world, fingerprint(doc_sha256, previous, rows, settings), "the training inputs")
+    before: PreferenceCheck | None = None
+    run_id: int | None = None
+    if world.is_main:
+        before = preference_check(
+            model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
+        )
+        run_id = store.metrics.start_run(
+            phase=settings.phase,
+            method="lora",
+            seed=settings.seed,
+            base_model=request.base_model,
+            doc_sha256=doc_sha256,
+            config={
+                **asdict(settings),
+                "from_version": previous,
+                "include_mined": request.include_mined,
+            },
+            world_size=world.size,
+        )
     started = time.perf_counter()
+    scratch = scratch_dir(store, run_id or 0, world)
+    recorded: AbstractContextManager[None] = (
+        store.metrics.failure_recorded(run_id) if run_id is not None else nullcontext()
+    )
     try:
-        with store.metrics.failure_recorded(run_id):
-            trainer = _trainer(model, tokenizer, rows.train, system_prompt, settings, store, run_id)
-            trainer.add_callback(_metrics_callback(store, run_id, events))
+        with recorded:
+            trainer = _trainer(
+                model, tokenizer, rows.train, system_prompt, settings, scratch, world
+            )
+            if run_id is not None:
+                trainer.add_callback(_metrics_callback(store, run_id, events))
+            for callback in debug_callbacks(world):
+                trainer.add_callback(callback)
+            check_trainer_world(world, trainer.args.world_size)
             result = trainer.train()
             model = trainer.model
-            after = preference_check(
-                model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
-            )
-            _record_checks(store, run_id, trainer.state.global_step, before, after)
-            with store.new_version() as (version, directory):
-                events.message(f"Saving adapter {version}")
-                model.save_pretrained(str(directory), selected_adapters=["default"])
-                tokenizer.save_pretrained(str(directory))
-                (directory / RUN_CONFIG_FILE).write_text(
-                    json.dumps(
-                        {"run_id": run_id, "phase": settings.phase, "from_version": previous}
-                        | asdict(settings),
-                        indent=2,
-                    ),
-                    encoding="utf-8",
+            record_checksum(model, world, settings.phase, trainer.state.global_step)
+            if run_id is not None:
+                after = preference_check(
+                    model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
                 )
-            sections = replay_sections(
-                request.document, (SectionKind.PREFERENCE,), include_mined=request.include_mined
-            )
-            store.replay.record(run_id, sections)
-            store.metrics.finish_run(run_id, status="completed", adapter_version=version)
+                _record_checks(store, run_id, trainer.state.global_step, before, after)
+                version = _save(request, model, tokenizer, store, run_id, previous, events)
+        barrier(world)  # the other ranks go on (to a next phase) only once the version exists
     finally:
-        shutil.rmtree(_scratch(store, run_id), ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+    if run_id is None:
+        return None
     return PreferenceResult(
         run_id=run_id,
         phase=settings.phase,
@@ -182,6 +203,37 @@ def run_preference(request: PreferenceRequest, store: Store, events: Events) -> 
         after=after,
         seconds=time.perf_counter() - started,
     )
+
+
+def _save(
+    request: PreferenceRequest,
+    model: Any,
+    tokenizer: Any,
+    store: Store,
+    run_id: int,
+    previous: str,
+    events: Events,
+) -> str:
+    """Write the adapter version, record replay, close the run as completed; the version."""
+    settings = request.settings
+    with store.new_version() as (version, directory):
+        events.message(f"Saving adapter {version}")
+        model.save_pretrained(str(directory), selected_adapters=["default"])
+        tokenizer.save_pretrained(str(directory))
+        (directory / RUN_CONFIG_FILE).write_text(
+            json.dumps(
+                {"run_id": run_id, "phase": settings.phase, "from_version": previous}
+                | asdict(settings),
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+    sections = replay_sections(
+        request.document, (SectionKind.PREFERENCE,), include_mined=request.include_mined
+    )
+    store.replay.record(run_id, sections)
+    store.metrics.finish_run(run_id, status="completed", adapter_version=version)
+    return version
 
 
 def _check_method_available(method: str) -> None:
@@ -205,14 +257,11 @@ def _with_adapter(model: Any, adapter_dir: Path) -> Any:
     return PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=True)
 
 
-def _scratch(store: Store, run_id: int) -> Path:
-    return store.root / "tmp" / f"run-{run_id}"
-
-
-def _common_args(settings: PreferenceSettings, scratch: Path) -> dict[str, Any]:
+def _common_args(settings: PreferenceSettings, scratch: Path, world: World) -> dict[str, Any]:
     import torch
 
     return {
+        **training_arguments(world),
         "output_dir": str(scratch),
         "per_device_train_batch_size": settings.micro_batch_size,
         "gradient_accumulation_steps": settings.grad_accum,
@@ -243,20 +292,18 @@ def _trainer(
     rows: list[PreferenceRow],
     system_prompt: str | None,
     settings: PreferenceSettings,
-    store: Store,
-    run_id: int,
+    scratch: Path,
+    world: World,
 ) -> Any:
     from datasets import Dataset
     from transformers import PrinterCallback
 
-    scratch = _scratch(store, run_id)
-    scratch.mkdir(parents=True, exist_ok=True)
     dataset = Dataset.from_list([conversational(row, system_prompt) for row in rows])
     if settings.method == "orpo":
         from trl.experimental.orpo import ORPOConfig, ORPOTrainer
 
         # trl calls ORPO's odds-ratio weight `beta`; dlm calls it `alpha` (spec §1.2).
-        config = ORPOConfig(beta=settings.alpha, **_common_args(settings, scratch))
+        config = ORPOConfig(beta=settings.alpha, **_common_args(settings, scratch, world))
         trainer = ORPOTrainer(
             model=model, args=config, train_dataset=dataset, processing_class=tokenizer
         )
@@ -266,7 +313,7 @@ def _trainer(
         config = DPOConfig(
             beta=settings.beta,
             loss_type=[settings.loss_type],
-            **_common_args(settings, scratch),
+            **_common_args(settings, scratch, world),
         )
         # Given a PEFT model and no reference, trl freezes a copy of the adapter as
         # the reference ("ref"): that is `pre_adapter`. Without that copy, trl falls

@@ -5,13 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from dlmlang import Document, SectionKind
 from trainer.data import Row, document_rows, replay_rows, split_heldout, tokenize_rows
+from trainer.debug_hooks import debug_callbacks, record_checksum
+from trainer.distributed import (
+    SINGLE,
+    World,
+    agree,
+    barrier,
+    check_trainer_world,
+    fingerprint,
+    training_arguments,
+)
 from trainer.errors import TrainerError
 from trainer.events import Events, StepEvent
 from trainer.sft_config import SFTSettings
@@ -63,8 +75,14 @@ def collect_rows(request: SFTRequest, store: Store) -> tuple[list[Row], int]:
     return rows + replayed, len(replayed)
 
 
-def run_sft(request: SFTRequest, store: Store, events: Events) -> SFTResult:
-    """Train, write a new adapter version, record the run; the store lock must be held."""
+def run_sft(
+    request: SFTRequest, store: Store, events: Events, world: World = SINGLE
+) -> SFTResult | None:
+    """Train, write a new adapter version, record the run; the store lock must be held.
+
+    In a multi-process run every rank calls this; only rank 0 writes the store (run
+    row, steps, adapter version, replay) and gets the result, the others get None.
+    """
     import torch
 
     from trainer.models import load_causal_lm
@@ -95,29 +113,31 @@ def run_sft(request: SFTRequest, store: Store, events: Events) -> SFTResult:
     )
     previous = None if request.fresh else store.current_version()
     model = _with_adapter(model, settings, store.version_path(previous) if previous else None)
-    run_id = store.metrics.start_run(
-        phase="sft",
-        method="lora",
-        seed=settings.seed,
-        base_model=request.base_model,
-        doc_sha256=hashlib.sha256(request.document_bytes).hexdigest(),
-        config={**asdict(settings), "from_version": previous, "fresh": request.fresh},
-    )
-    started = time.perf_counter()
-    with store.metrics.failure_recorded(run_id):
-        outcome = _train(model, tokenizer, train, held, settings, store, run_id, events)
-        with store.new_version() as (version, directory):
-            events.message(f"Saving adapter {version}")
-            model.save_pretrained(str(directory))
-            tokenizer.save_pretrained(str(directory))
-            (directory / RUN_CONFIG_FILE).write_text(
-                json.dumps({"run_id": run_id, "phase": "sft", **asdict(settings)}, indent=2),
-                encoding="utf-8",
-            )
-        store.replay.record(
-            run_id, replay_sections(request.document, (SectionKind.PROSE, SectionKind.INSTRUCTION))
+    doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
+    agree(world, fingerprint(doc_sha256, previous, rows, settings), "the training inputs")
+    run_id = 0
+    if world.is_main:
+        run_id = store.metrics.start_run(
+            phase="sft",
+            method="lora",
+            seed=settings.seed,
+            base_model=request.base_model,
+            doc_sha256=doc_sha256,
+            config={**asdict(settings), "from_version": previous, "fresh": request.fresh},
+            world_size=world.size,
         )
-        store.metrics.finish_run(run_id, status="completed", adapter_version=version)
+    started = time.perf_counter()
+    recorded: AbstractContextManager[None] = (
+        store.metrics.failure_recorded(run_id) if world.is_main else nullcontext()
+    )
+    with recorded:
+        outcome = _train(model, tokenizer, train, held, settings, store, run_id, events, world)
+        record_checksum(model, world, "sft", outcome.steps)
+        if world.is_main:
+            version = _save(request, model, tokenizer, store, run_id, events)
+    barrier(world)  # the other ranks go on (to a next phase) only once the version exists
+    if not world.is_main:
+        return None
     return SFTResult(
         run_id=run_id,
         adapter_version=version,
@@ -130,6 +150,26 @@ def run_sft(request: SFTRequest, store: Store, events: Events) -> SFTResult:
         tokens_per_second=outcome.tokens_per_second,
         seconds=time.perf_counter() - started,
     )
+
+
+def _save(
+    request: SFTRequest, model: Any, tokenizer: Any, store: Store, run_id: int, events: Events
+) -> str:
+    """Write the adapter version, record replay, close the run as completed; the version."""
+    settings = request.settings
+    with store.new_version() as (version, directory):
+        events.message(f"Saving adapter {version}")
+        model.save_pretrained(str(directory))
+        tokenizer.save_pretrained(str(directory))
+        (directory / RUN_CONFIG_FILE).write_text(
+            json.dumps({"run_id": run_id, "phase": "sft", **asdict(settings)}, indent=2),
+            encoding="utf-8",
+        )
+    store.replay.record(
+        run_id, replay_sections(request.document, (SectionKind.PROSE, SectionKind.INSTRUCTION))
+    )
+    store.metrics.finish_run(run_id, status="completed", adapter_version=version)
+    return version
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +195,15 @@ def _with_adapter(model: Any, settings: SFTSettings, adapter_dir: Path | None) -
     return get_peft_model(model, config)
 
 
+def scratch_dir(store: Store, run_id: int, world: World) -> Path:
+    """The trainer's output directory: in the store for rank 0, a private temp dir elsewhere."""
+    if world.is_main:
+        scratch = store.root / "tmp" / f"run-{run_id}"
+        scratch.mkdir(parents=True, exist_ok=True)
+        return scratch
+    return Path(tempfile.mkdtemp(prefix=f"dlm-rank{world.rank}-"))
+
+
 def _train(
     model: Any,
     tokenizer: Any,
@@ -164,6 +213,7 @@ def _train(
     store: Store,
     run_id: int,
     events: Events,
+    world: World,
 ) -> _Outcome:
     from datasets import Dataset
     from transformers import PrinterCallback
@@ -171,8 +221,7 @@ def _train(
 
     from trainer.callbacks import MetricsCallback
 
-    scratch = store.root / "tmp" / f"run-{run_id}"
-    scratch.mkdir(parents=True, exist_ok=True)
+    scratch = scratch_dir(store, run_id, world)
     has_eval = bool(held.input_ids)
     config = SFTConfig(
         output_dir=str(scratch),
@@ -200,16 +249,19 @@ def _train(
         disable_tqdm=True,
         dataloader_num_workers=0,
         include_num_input_tokens_seen=True,
+        **training_arguments(world),
     )
     columns = {"input_ids": train.input_ids, "completion_mask": train.completion_mask}
+    callbacks = [MetricsCallback(store.metrics, run_id, events)] if world.is_main else []
     trainer = SFTTrainer(
         model=model,
         args=config,
         train_dataset=Dataset.from_dict(columns),
         processing_class=tokenizer,
-        callbacks=[MetricsCallback(store.metrics, run_id, events)],
+        callbacks=callbacks + debug_callbacks(world),
     )
     trainer.remove_callback(PrinterCallback)  # progress goes to our events, not stdout
+    check_trainer_world(world, trainer.args.world_size)
     try:
         result = trainer.train()
         eval_loss = None
@@ -217,11 +269,12 @@ def _train(
             eval_data = Dataset.from_dict(
                 {"input_ids": held.input_ids, "completion_mask": held.completion_mask}
             )
-            metrics = trainer.evaluate(eval_dataset=eval_data)
+            metrics = trainer.evaluate(eval_dataset=eval_data)  # on every rank: it gathers
             eval_loss = float(metrics["eval_loss"])
-            store.metrics.log_eval(
-                run_id, step=trainer.state.global_step, name="eval_loss", value=eval_loss
-            )
+            if world.is_main:
+                store.metrics.log_eval(
+                    run_id, step=trainer.state.global_step, name="eval_loss", value=eval_loss
+                )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     seconds = float(result.metrics.get("train_runtime", 0.0)) or None

@@ -13,6 +13,17 @@ import typer
 from dlm.documents import LoadedDocument, load_valid_document
 from dlm.errors import EXIT_USAGE, CliError
 from dlm.files import write_atomically
+from dlm.launch import (
+    LaunchOptions,
+    MasterAddrOption,
+    MasterPortOption,
+    NnodesOption,
+    NodeRankOption,
+    NprocOption,
+    leave_with,
+    rank_argv,
+)
+from dlm.launch import launch as launch_ranks
 from dlm.sampling import (
     Backend,
     BackendChoice,
@@ -128,12 +139,12 @@ def discard(path: Annotated[Path, typer.Argument(help="The .dlm document.")]) ->
     typer.echo(f"Discarded {len(plan.pairs)} staged pair(s).")
 
 
-def _open(path: Path) -> tuple[LoadedDocument, Any, Any]:
+def _open(path: Path, *, read_only: bool = False) -> tuple[LoadedDocument, Any, Any]:
     from trainer.mining.plan import load_plan
     from trainer.store import Store, dlm_home
 
     loaded = load_valid_document(path)
-    store = Store.open(loaded.frontmatter.dlm_id, dlm_home())
+    store = Store.open(loaded.frontmatter.dlm_id, dlm_home(), read_only=read_only)
     return loaded, store, load_plan(store.pending_plan_path())
 
 
@@ -198,7 +209,11 @@ def _list_json(applied: list[Any], staged: list[Any]) -> dict[str, Any]:
 def mine(
     path: Annotated[Path, typer.Argument(help="The .dlm document.")],
     judge: Annotated[
-        str, typer.Option(help="sway, sway:logprob, hf:<model> or cli:<cmd>.")
+        str,
+        typer.Option(
+            help="sway, sway:logprob, hf:<model>, prm:<model>, reward, ensemble:<file.yaml>, "
+            "py:<module>:<Class>, api:<model> or cli:<cmd> (docs/judges.md)."
+        ),
     ] = "sway",
     samples: Annotated[int, typer.Option(help="Candidates per prompt.", min=2)] = 4,
     max_pairs: Annotated[int | None, typer.Option(help="Keep the largest margins.", min=1)] = None,
@@ -216,7 +231,20 @@ def mine(
         bool, typer.Option("--apply", help="Write the pairs into the document now.")
     ] = False,
     replace: Annotated[bool, typer.Option(help="Start the staged plan afresh.")] = False,
-    judge_timeout: Annotated[float, typer.Option(help="Seconds per cli: judge call.")] = 30.0,
+    judge_timeout: Annotated[
+        float, typer.Option(help="Seconds per cli: judge call or api: request.")
+    ] = 30.0,
+    judge_cache: Annotated[
+        Path | None,
+        typer.Option(help="Keep judge scores in this directory (SQLite) and reuse them."),
+    ] = None,
+    judge_url: Annotated[
+        str | None,
+        typer.Option(help="api: judges: the OpenAI-compatible API base, e.g. http://host:8080/v1."),
+    ] = None,
+    rubric: Annotated[
+        Path | None, typer.Option(help="api: judges: the rubric file (default: a 0-10 rubric).")
+    ] = None,
     progress: Annotated[
         str | None, typer.Option(help="`jsonl`: one JSON progress object per line on stderr.")
     ] = None,
@@ -224,18 +252,46 @@ def mine(
     tensor_parallel_size: TensorParallelOption = 1,
     data_parallel_size: DataParallelOption = 1,
     as_json: AsJson = False,
+    nproc: NprocOption = 1,
+    nnodes: NnodesOption = 1,
+    node_rank: NodeRankOption = 0,
+    master_addr: MasterAddrOption = None,
+    master_port: MasterPortOption = None,
+    context: typer.Context = None,  # type: ignore[assignment]  # typer fills it in
 ) -> None:
     """Sample answers from the adapter, judge them, and stage the best/worst pairs.
 
     Exit 0 when pairs were mined, 2 when none were (the reasons are printed).
-    `--backend vllm` samples on CUDA GPUs through vLLM (docs/scale-out.md).
+    `--backend vllm` samples on CUDA GPUs through vLLM; `--nproc N` shares the
+    questions between N processes under torchrun, and rank 0 judges and writes
+    (docs/scale-out.md).
 
     Example: dlm preference mine notes.dlm --samples 4 --max-pairs 6
-    """
-    from dlm.mining import MineOptions, run_mining
 
+    Example: dlm preference mine notes.dlm --nproc 2
+    """
+    from dlm.mining import VLLM_NPROC, MineOptions, adapter_run, run_mining
+    from trainer.distributed import current_world
+
+    _check_api_flags(judge, judge_url, rubric)
     choice = BackendChoice(backend, tensor_parallel_size, data_parallel_size)
-    loaded, store, plan = _open(path)
+    launch = LaunchOptions(nproc, nnodes, node_rank, master_addr, master_port)
+    if launch.distributed:
+        if backend is not Backend.HF:
+            raise CliError(VLLM_NPROC, code=EXIT_USAGE)
+        loaded, store, _ = _open(path)
+        adapter_run(loaded, store)
+        leave_with(
+            launch_ranks(
+                launch,
+                rank_argv(context),
+                store=store,
+                wait=True,
+                failure="Mining failed: nothing was staged or written.",
+            )
+        )
+        return
+    loaded, store, plan = _open(path, read_only=not current_world().is_main)
     options = MineOptions(
         judge=judge,
         samples=samples,
@@ -251,8 +307,13 @@ def mine(
         judge_timeout=judge_timeout,
         jsonl=progress == "jsonl",
         backend=choice,
+        judge_cache=judge_cache,
+        judge_url=judge_url,
+        rubric=rubric,
     )
     summary = run_mining(loaded, store, plan, options)
+    if summary is None:
+        return  # a rank other than 0: rank 0 reports for the run
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
@@ -262,5 +323,22 @@ def mine(
         )
         for line in summary["advice"]:
             typer.echo(f"  {line}")
-    if not summary["pairs_mined"]:
-        raise typer.Exit(EXIT_USAGE)
+    leave_with(EXIT_USAGE if not summary["pairs_mined"] else 0)
+
+
+def _check_api_flags(judge: str, judge_url: str | None, rubric: Path | None) -> None:
+    """`api:` needs `--judge-url`; `--judge-url` and `--rubric` mean nothing to other judges."""
+    if judge.startswith("api:") and not judge_url:
+        raise CliError(
+            f"--judge {judge} needs --judge-url URL: the API base of an OpenAI-compatible "
+            "server, e.g. --judge-url http://127.0.0.1:8080/v1.",
+            code=EXIT_USAGE,
+        )
+    takes_api_flags = judge.startswith(("api:", "ensemble:"))
+    for flag, value in (("--judge-url", judge_url), ("--rubric", rubric)):
+        if value is not None and not takes_api_flags:
+            raise CliError(
+                f"{flag} applies only to api: judges (or an ensemble with one), "
+                f"not to --judge {judge}.",
+                code=EXIT_USAGE,
+            )

@@ -50,9 +50,10 @@ def show(
             f"from {last['prompts_seen']} prompt(s), {last['write_mode']} ({last['at']})"
         )
     for run in summary["store"]["runs"]:
+        processes = f", {run['world_size']} processes" if run["world_size"] > 1 else ""
         typer.echo(
             f"  run {run['run_id']}: {run['phase']} {run['status']} -> "
-            f"{run['adapter_version'] or '-'} ({run['started_at']})"
+            f"{run['adapter_version'] or '-'} ({run['started_at']}{processes})"
         )
 
 

@@ -10,8 +10,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dlm.documents import load_valid_document
+from dlm.documents import LoadedDocument, load_valid_document
 from dlm.errors import CliError
+from dlm.launch import (
+    LaunchOptions,
+    MasterAddrOption,
+    MasterPortOption,
+    NnodesOption,
+    NodeRankOption,
+    NprocOption,
+    leave_with,
+    rank_argv,
+)
+from dlm.launch import launch as launch_ranks
 from dlmlang import Document, SectionKind
 
 if TYPE_CHECKING:
@@ -57,6 +68,12 @@ def train(
         bool, typer.Option("--no-wait", help="Fail at once if another run holds the store.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    nproc: NprocOption = 1,
+    nnodes: NnodesOption = 1,
+    node_rank: NodeRankOption = 0,
+    master_addr: MasterAddrOption = None,
+    master_port: MasterPortOption = None,
+    context: typer.Context = None,  # type: ignore[assignment]  # typer fills it in
 ) -> None:
     """Train the document's LoRA adapter: SFT, then DPO or ORPO on preference pairs.
 
@@ -64,15 +81,21 @@ def train(
     and records a run (phase sft, dpo or orpo) with its steps in metrics.sqlite.
     The preference phase starts from the current adapter; with at least 6 pairs it
     holds some hand-written ones out and reports accuracy and margin before/after.
-    A document with errors trains nothing.
+    A document with errors trains nothing. `--nproc N` trains with N processes
+    under torchrun (DDP: gloo on CPU, NCCL on GPUs), each with micro_batch_size rows
+    per step; only rank 0 writes the store (docs/scale-out.md).
 
     Example: dlm train notes.dlm --max-steps 40
 
     Example: dlm train notes.dlm --phase preference --no-mined
 
+    Example: dlm train notes.dlm --nproc 2
+
     Exit codes: 0 trained, 1 failure (bad document, no adapter for the preference
-    phase, store busy with --no-wait), 2 usage error or nothing to train, 130 interrupted.
+    phase, store busy with --no-wait, a failed process), 2 usage error or nothing to
+    train, 130 interrupted.
     """
+    launch = LaunchOptions(nproc, nnodes, node_rank, master_addr, master_port)
     if fresh and phase is Phase.PREFERENCE:
         raise CliError(
             "--fresh restarts SFT from the base model; the preference phase needs the "
@@ -87,62 +110,46 @@ def train(
             "::preference:: section.",
             code=2,
         )
+    if launch.distributed:
+        leave_with(_launch(loaded, launch, rank_argv(context), no_wait))
+        return
+    from dlm.training import TrainOptions, run_training
+
+    options = TrainOptions(
+        phases=tuple(p.value for p in phases),
+        no_mined=no_mined,
+        max_steps=max_steps,
+        seed=seed,
+        fresh=fresh,
+        no_wait=no_wait,
+    )
+    report = (lambda result: None) if as_json else (lambda r: typer.echo(describe(r)))
+    results = run_training(loaded, options, report)
+    if as_json and results:
+        runs = [run_json(result) for result in results]
+        typer.echo(json.dumps({"schema_version": 2, "runs": runs}, indent=2))
+
+
+def _launch(loaded: LoadedDocument, launch: LaunchOptions, argv: list[str], no_wait: bool) -> int:
+    """Start the ranks under torchrun; the store exists and the model is found first."""
     from trainer.runtime import set_offline
 
     set_offline()
-    from dlm.progress import RichEvents
     from trainer.models import resolve_base_model
-    from trainer.runtime import choose_precision, configure_threads
     from trainer.store import Store, dlm_home
 
     home = dlm_home()
-    frontmatter = loaded.frontmatter
-    store = Store.open(frontmatter.dlm_id, home)
-    configure_threads(None)
-    precision = choose_precision(frontmatter.training.precision)
-    results: list[SFTResult | PreferenceResult] = []
-    try:
-        with store.lock(wait=not no_wait, on_wait=lambda text: typer.echo(text, err=True)):
-            events = RichEvents()
-            resolved = resolve_base_model(frontmatter.base_model, home, progress=events.message)
-            for name in phases:
-                with RichEvents() as events:
-                    if name is Phase.SFT:
-                        results.append(
-                            _sft(
-                                loaded,
-                                resolved.path,
-                                precision,
-                                max_steps,
-                                seed,
-                                fresh,
-                                store,
-                                events,
-                            )
-                        )
-                    else:
-                        results.append(
-                            _preference(
-                                loaded,
-                                resolved.path,
-                                precision,
-                                max_steps,
-                                seed,
-                                no_mined,
-                                store,
-                                events,
-                            )
-                        )
-                if not as_json:
-                    typer.echo(describe(results[-1]))
-    except KeyboardInterrupt:
-        done = f" Runs completed before it: {len(results)}." if results else ""
-        raise CliError(
-            f"Interrupted: the phase in progress wrote no adapter version.{done}", code=130
-        ) from None
-    if as_json:
-        runs = [run_json(result) for result in results]
-        typer.echo(json.dumps({"schema_version": 2, "runs": runs}, indent=2))
+    store = Store.open(loaded.frontmatter.dlm_id, home)
+    resolve_base_model(
+        loaded.frontmatter.base_model, home, progress=lambda text: typer.echo(text, err=True)
+    )
+    return launch_ranks(
+        launch,
+        argv,
+        store=store,
+        wait=not no_wait,
+        failure="Training failed: the phase in progress wrote no adapter version.",
+    )
 
 
 def phases_to_run(document: Document, phase: Phase, *, include_mined: bool) -> list[Phase]:
@@ -161,60 +168,6 @@ def phases_to_run(document: Document, phase: Phase, *, include_mined: bool) -> l
     if has_pairs and enabled is not False:
         phases.append(Phase.PREFERENCE)
     return phases
-
-
-def _sft(
-    loaded: Any,
-    model_dir: Path,
-    precision: str,
-    max_steps: int | None,
-    seed: int | None,
-    fresh: bool,
-    store: Any,
-    events: Any,
-) -> SFTResult:
-    from trainer.sft import SFTRequest, run_sft
-    from trainer.sft_config import SFTSettings
-
-    settings = SFTSettings.from_training(
-        loaded.frontmatter.training, precision=precision, max_steps=max_steps, seed=seed
-    )
-    request = SFTRequest(
-        document=loaded.document,
-        document_bytes=loaded.data,
-        settings=settings,
-        model_dir=model_dir,
-        base_model=loaded.frontmatter.base_model,
-        fresh=fresh,
-    )
-    return run_sft(request, store, events)
-
-
-def _preference(
-    loaded: Any,
-    model_dir: Path,
-    precision: str,
-    max_steps: int | None,
-    seed: int | None,
-    no_mined: bool,
-    store: Any,
-    events: Any,
-) -> PreferenceResult:
-    from trainer.preference import PreferenceRequest, run_preference
-    from trainer.preference_config import PreferenceSettings
-
-    settings = PreferenceSettings.from_training(
-        loaded.frontmatter.training, precision=precision, max_steps=max_steps, seed=seed
-    )
-    request = PreferenceRequest(
-        document=loaded.document,
-        document_bytes=loaded.data,
-        settings=settings,
-        model_dir=model_dir,
-        base_model=loaded.frontmatter.base_model,
-        include_mined=not no_mined,
-    )
-    return run_preference(request, store, events)
 
 
 def run_json(result: SFTResult | PreferenceResult) -> dict[str, Any]:

@@ -39,6 +39,7 @@ def staged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         judge="sway",
         run_id=1,
         mined_at=datetime(2026, 4, 23, 18, 42, 11, tzinfo=UTC),
+        threshold=0.1,
     )
     store = Store.open(DLM_ID, tmp_path / "home")
     save_plan(store.pending_plan_path(), merge(None, [pair], "sha"))
@@ -89,6 +90,7 @@ def test_json_outputs_match_docs(staged: Path) -> None:
     listed = json.loads(runner.invoke(app, ["preference", "list", str(staged), "--json"]).stdout)
     documented = _documented("dlm preference list --json")
     assert set(listed["staged"][0]) == set(documented["staged"][0])
+    assert listed["staged"][0]["threshold"] == 0.1
     assert set(documented["applied"][0]) <= set(documented["staged"][0])
     dry = json.loads(
         runner.invoke(app, ["preference", "apply", str(staged), "--dry-run", "--json"]).stdout

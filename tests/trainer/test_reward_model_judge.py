@@ -10,6 +10,7 @@ import torch
 
 from trainer.judges import JudgeError, JudgeItem
 from trainer.judges.reward_model import RewardModelJudge
+from trainer.rewards.base import conversation
 
 ITEMS = [JudgeItem("Who keeps the light?", "Morwenna Teague."), JudgeItem("Who?", "no idea " * 50)]
 
@@ -63,12 +64,15 @@ def test_chat_template_input_has_no_duplicated_bos(tiny_model_dir: Path, tmp_pat
     tokenizer.save_pretrained(str(path))
     judge = RewardModelJudge(str(path), home=tmp_path)
     judge.load()
-    text, _ = judge._render(ITEMS[0])
-    naive: Any = judge._tokenizer(text)["input_ids"]
-    encoded: Any = judge._encode([(text, None)])["input_ids"][0].tolist()
-    count = naive.count(judge._tokenizer.bos_token_id)
-    assert encoded.count(judge._tokenizer.bos_token_id) == count - 1  # the template's own only
-    assert encoded[0] == judge._tokenizer.bos_token_id and encoded[1] != encoded[0]
+    checkpoint: Any = judge.rm.checkpoint  # type: ignore[attr-defined]
+    rendered = checkpoint.render(conversation(ITEMS[0].prompt, ITEMS[0].candidate))
+    text, _ = rendered
+    naive: Any = checkpoint.tokenizer(text)["input_ids"]
+    batch = checkpoint.encode([rendered], [checkpoint.token_count(rendered)])
+    encoded: Any = batch.inputs["input_ids"][0].tolist()
+    bos = checkpoint.tokenizer.bos_token_id
+    assert encoded.count(bos) == naive.count(bos) - 1  # the template's own only
+    assert encoded[0] == bos and encoded[1] != encoded[0]
 
 
 def test_a_classifier_with_several_labels_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Sequence
 
 from trainer.judges.base import JudgeError, JudgeItem, Judgement
+from trainer.rewards.scale import Scale
 
 DEFAULT_TIMEOUT_S = 30.0
 _STDERR_TAIL = 500
@@ -25,6 +26,7 @@ class CliJudge:
     """A judge that runs a local command per candidate."""
 
     default_threshold = 0.1
+    scale = Scale("cli", 0.1)
 
     def __init__(self, command: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         try:

@@ -15,12 +15,14 @@ from typing import Any
 from trainer.data import chat_messages
 from trainer.judges.base import JudgeError, JudgeItem, Judgement
 from trainer.logprobs import Encoded, completion_logprobs, length_sorted_batches
+from trainer.rewards.scale import NATS_PER_TOKEN
 
 
 class SwayJudge:
     """Scores with the document's own adapter; `logprob=True` gives `sway:logprob`."""
 
     default_threshold = 0.1
+    scale = NATS_PER_TOKEN
 
     def __init__(
         self,
@@ -68,6 +70,32 @@ class SwayJudge:
 
     def close(self) -> None:
         """The model belongs to the caller."""
+
+    def fingerprint(self) -> dict[str, str]:
+        """What the scores depend on: base model, the adapter's weights, template, system prompt."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        state = self._adapter_state()
+        for key in sorted(state):
+            digest.update(key.encode())
+            digest.update(state[key].detach().float().cpu().numpy().tobytes())
+        config = getattr(self._model, "config", None)
+        template = str(getattr(self._tokenizer, "chat_template", None) or "")
+        return {
+            "base_model": str(getattr(config, "_name_or_path", "")),
+            "dtype": str(getattr(self._model, "dtype", "")),
+            "adapter": digest.hexdigest()[:16] if state else "none",
+            "template": hashlib.sha256(template.encode()).hexdigest()[:16],
+            "system_prompt": self._system_prompt or "",
+        }
+
+    def _adapter_state(self) -> dict[str, Any]:
+        if not hasattr(self._model, "peft_config"):
+            return {}
+        from peft import get_peft_model_state_dict
+
+        return dict(get_peft_model_state_dict(self._model))
 
     def _encode(self, item: JudgeItem) -> Encoded:
         prompt = self._tokenizer.apply_chat_template(

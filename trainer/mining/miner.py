@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -124,6 +125,7 @@ def mine_with(
     staged: list[StagedPair] = []
     for pair in selected.pairs:
         candidate = _stage(pair, prompts[pair.prompt], judge.name, request.run_id, mined_at)
+        candidate = dataclasses.replace(candidate, threshold=threshold)
         if candidate.section_id in request.known_ids:
             skipped[SkipReason.ALREADY_PRESENT] += 1
         else:

@@ -42,6 +42,8 @@ class StagedPair:
     mined_at: str
     reasoning_chosen: str | None = None
     reasoning_rejected: str | None = None
+    threshold: float | None = None
+    """The smallest margin the mining run kept (None in plans staged before it was recorded)."""
 
     @property
     def margin(self) -> float:
@@ -195,6 +197,7 @@ def stage_pair(
     run_id: int,
     mined_at: datetime,
     reasoning: tuple[str | None, str | None] = (None, None),
+    threshold: float | None = None,
 ) -> StagedPair:
     """A staged pair whose text is the escaped, marked section `apply` will insert."""
     marker = Marker(judge, score_chosen, score_rejected, mined_at, run_id)
@@ -216,4 +219,5 @@ def stage_pair(
         mined_at=marker.mined_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         reasoning_chosen=reasoning[0],
         reasoning_rejected=reasoning[1],
+        threshold=threshold,
     )

@@ -27,16 +27,28 @@ def dlm_home() -> Path:
 class Store:
     """One document's store: `$DLM_HOME/store/<dlm_id>/`."""
 
-    def __init__(self, root: Path, dlm_id: str) -> None:
+    def __init__(self, root: Path, dlm_id: str, *, read_only: bool = False) -> None:
         self.root = root
         self.dlm_id = dlm_id
-        self.metrics = MetricsDB(root / "metrics.sqlite")
+        self.metrics = MetricsDB(root / "metrics.sqlite", read_only=read_only)
         self.replay = ReplayLog(self.metrics)
 
     @classmethod
-    def open(cls, dlm_id: str, home: Path | None = None) -> Store:
-        """The store of `dlm_id`, created on first use."""
+    def open(cls, dlm_id: str, home: Path | None = None, *, read_only: bool = False) -> Store:
+        """The store of `dlm_id`, created on first use.
+
+        `read_only` (the processes of a multi-process run other than rank 0) opens an
+        existing store without creating or migrating anything.
+        """
         root = (home or dlm_home()) / "store" / dlm_id
+        if read_only:
+            if not (root / "metrics.sqlite").is_file():
+                raise CorruptStoreError(
+                    f"No store for document {dlm_id} at {root} on this machine. Every node of a "
+                    "multi-node run needs the document's store: share $DLM_HOME between the "
+                    "nodes, or copy the store to each."
+                )
+            return cls(root, dlm_id, read_only=True)
         for part in ("adapter/versions", "preference", "tmp"):
             (root / part).mkdir(parents=True, exist_ok=True)
         return cls(root, dlm_id)

@@ -65,9 +65,16 @@ def now() -> str:
 class MetricsDB:
     """The store's SQLite database (WAL: readers see steps while a run writes them)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """Open (creating and migrating) the database; `read_only` opens an existing one as is."""
         self.path = path
         try:
+            if read_only:
+                self.connection = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30
+                )
+                self.connection.execute("SELECT count(*) FROM runs").fetchone()
+                return
             self.connection = sqlite3.connect(path, timeout=30, isolation_level=None)
             self.connection.execute("PRAGMA journal_mode=WAL")
             migrate(self.connection)

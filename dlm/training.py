@@ -1,0 +1,155 @@
+"""Wiring for `dlm train`: the store and its lock, the base model, then each phase in turn,
+in one process or as one rank of a torchrun launch (`dlm.launch`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from dlm.documents import LoadedDocument
+from dlm.errors import CliError
+
+if TYPE_CHECKING:
+    from trainer.distributed import World
+    from trainer.preference import PreferenceResult
+    from trainer.sft import SFTResult
+
+    RunResult = SFTResult | PreferenceResult
+
+
+@dataclass(frozen=True, slots=True)
+class TrainOptions:
+    """The flags of `dlm train` that shape the runs."""
+
+    phases: tuple[str, ...]
+    """"sft" and/or "preference", in order."""
+    no_mined: bool = False
+    max_steps: int | None = None
+    seed: int | None = None
+    fresh: bool = False
+    no_wait: bool = False
+
+
+def run_training(
+    loaded: LoadedDocument, options: TrainOptions, report: Callable[[RunResult], None]
+) -> list[RunResult]:
+    """Run the phases; `report` gets each finished run. Under torchrun every rank calls
+    this, and only rank 0 writes the store and gets results (the others get [])."""
+    from trainer.runtime import set_offline
+
+    set_offline()
+    from trainer.distributed import current_world, join, leave
+
+    world = current_world()
+    join(world)
+    try:
+        return _run(loaded, options, report, world)
+    finally:
+        leave(world)
+
+
+def _run(
+    loaded: LoadedDocument,
+    options: TrainOptions,
+    report: Callable[[RunResult], None],
+    world: World,
+) -> list[RunResult]:
+    from dlm.launch import store_lock
+    from trainer.distributed import from_main, threads_per_process
+    from trainer.errors import TrainerError
+    from trainer.models import resolve_base_model
+    from trainer.runtime import choose_precision, configure_threads
+    from trainer.store import Store, dlm_home
+
+    home = dlm_home()
+    frontmatter = loaded.frontmatter
+    store = Store.open(frontmatter.dlm_id, home, read_only=not world.is_main)
+    configure_threads(threads_per_process() if world.distributed else None)
+    precision = from_main(world, choose_precision(frontmatter.training.precision))
+    results: list[RunResult] = []
+    echo: Callable[[str], None] = lambda text: typer.echo(text, err=True)  # noqa: E731
+    try:
+        with store_lock(store, world, wait=not options.no_wait, on_wait=echo):
+            resolved = resolve_base_model(
+                frontmatter.base_model, home, progress=echo if world.is_main else None
+            )
+            for phase in options.phases:
+                with _events(world) as events:
+                    result = _phase(
+                        phase, loaded, resolved.path, precision, options, store, events, world
+                    )
+                if result is not None:
+                    results.append(result)
+                    report(result)
+    except KeyboardInterrupt:
+        done = f" Runs completed before it: {len(results)}." if results else ""
+        raise CliError(
+            f"Interrupted: the phase in progress wrote no adapter version.{done}", code=130
+        ) from None
+    except TrainerError as error:
+        if world.distributed:
+            raise CliError(f"rank {world.rank} of {world.size}: {error}") from None
+        raise
+    return results
+
+
+def _events(world: World) -> AbstractContextManager[Any]:
+    from dlm.progress import RichEvents
+    from trainer.events import SilentEvents
+
+    return RichEvents() if world.is_main else nullcontext(SilentEvents())
+
+
+def _phase(
+    phase: str,
+    loaded: LoadedDocument,
+    model_dir: Path,
+    precision: str,
+    options: TrainOptions,
+    store: Any,
+    events: Any,
+    world: World,
+) -> RunResult | None:
+    """Run one phase: "sft" or "preference"; None on ranks other than 0."""
+    if phase == "sft":
+        from trainer.sft import SFTRequest, run_sft
+        from trainer.sft_config import SFTSettings
+
+        settings = SFTSettings.from_training(
+            loaded.frontmatter.training,
+            precision=precision,
+            max_steps=options.max_steps,
+            seed=options.seed,
+        )
+        request = SFTRequest(
+            document=loaded.document,
+            document_bytes=loaded.data,
+            settings=settings,
+            model_dir=model_dir,
+            base_model=loaded.frontmatter.base_model,
+            fresh=options.fresh,
+        )
+        return run_sft(request, store, events, world)
+    from trainer.preference import PreferenceRequest, run_preference
+    from trainer.preference_config import PreferenceSettings
+
+    preference = PreferenceSettings.from_training(
+        loaded.frontmatter.training,
+        precision=precision,
+        max_steps=options.max_steps,
+        seed=options.seed,
+    )
+    preference_request = PreferenceRequest(
+        document=loaded.document,
+        document_bytes=loaded.data,
+        settings=preference,
+        model_dir=model_dir,
+        base_model=loaded.frontmatter.base_model,
+        include_mined=not options.no_mined,
+    )
+    return run_preference(preference_request, store, events, world)

@@ -1,0 +1,284 @@
+"""The reward-model interface: `BaseRM`, its score scales, details, and the `Judge` adapter.
+
+A reward model scores a conversation (a list of `{"role", "content"}` messages whose
+last message is the assistant's answer) with one finite float on its declared
+`Scale`. Everything else in `trainer.rewards` (outcome and process models, ensembles,
+the cache, plug-ins, the LLM judge) is a `BaseRM`, and `RewardJudge` turns any of them
+into the miner's `Judge`, so `dlm preference mine` needs nothing new.
+
+To write your own, subclass `BaseRM` and implement `score`; override `score_batch`
+when you can do better than one call per conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, overload
+
+from trainer.judges.base import JudgeError, JudgeItem, Judgement
+from trainer.rewards.scale import (
+    LOGITS,
+    NATS_PER_TOKEN,
+    PROBABILITY,
+    RUBRIC_0_10,
+    SCALES,
+    Z_SCORE,
+    Scale,
+    scale_named,
+)
+
+Message = Mapping[str, str]
+"""One chat message: `{"role": "system"|"user"|"assistant", "content": str}`."""
+
+Messages = Sequence[Message]
+"""A conversation; the last message is the answer being scored."""
+
+DEFAULT_BATCH_SIZE = 8
+
+log = logging.getLogger("dlm.rewards")
+
+
+class RewardError(JudgeError):
+    """A reward model cannot load or score: the run stops and nothing is written."""
+
+
+__all__ = [
+    "LOGITS",
+    "NATS_PER_TOKEN",
+    "PROBABILITY",
+    "RUBRIC_0_10",
+    "SCALES",
+    "Z_SCORE",
+    "BaseRM",
+    "DetailedRM",
+    "MemberScore",
+    "Message",
+    "Messages",
+    "RewardDetails",
+    "RewardError",
+    "RewardJudge",
+    "Scale",
+    "conversation",
+    "scale_named",
+    "split_answer",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberScore:
+    """One ensemble member's part in a score."""
+
+    name: str
+    weight: float
+    raw: float  # on the member's own scale
+    common: float  # after the scale mapping or the group z-score
+
+
+@dataclass(frozen=True, slots=True)
+class RewardDetails:
+    """Everything known about one score; fields a model cannot fill stay at their default."""
+
+    score: float
+    """The score on the model's own scale (what `score()` returns)."""
+    normalized_score: float
+    """The score on the common scale (`Scale.to_common`)."""
+    raw_logits: tuple[float, ...] = ()
+    """The model head's outputs for this conversation, before any reduction."""
+    tokens_scored: int = 0
+    """Tokens the model read for this conversation (after truncation)."""
+    truncated: bool = False
+    """Whether the input was cut at the model's max length."""
+    step_scores: tuple[float, ...] = ()
+    """Process models: one score per step, before aggregation."""
+    members: tuple[MemberScore, ...] = ()
+    """Ensembles: each member's raw and mapped score."""
+    cache_hit: bool | None = None
+    """Cached models: whether this score came from the cache (None when not cached)."""
+    cache_hits: int = 0
+    """Cached models: hits in the `score_batch` call that produced this score."""
+    cache_misses: int = 0
+    """Cached models: misses in the `score_batch` call that produced this score."""
+    reasoning: str | None = None
+    """Why, when the model says (LLM judges)."""
+    extra: Mapping[str, object] = field(default_factory=dict)
+    """Model-specific detail, JSON-serialisable."""
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.score):
+            raise RewardError(f"a reward model returned a non-finite score ({self.score})")
+
+
+class BaseRM(ABC):
+    """A reward model: `score(messages) -> float` on `scale`; batches and details derive."""
+
+    scale: Scale = LOGITS
+
+    @property
+    def name(self) -> str:
+        """The canonical selector (recorded as `judge_name`); plug-ins default to their class."""
+        cls = type(self)
+        return f"py:{cls.__module__}:{cls.__qualname__}"
+
+    def load(self) -> None:
+        """Check the model can work (and load it) before any sampling; raise RewardError if not."""
+        return None
+
+    def close(self) -> None:
+        """Release what `load` took."""
+        return None
+
+    @abstractmethod
+    def score(self, messages: Messages) -> float:
+        """One finite score for the conversation's last (assistant) message."""
+
+    def score_batch(
+        self, batch: Sequence[Messages], batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> list[float]:
+        """One score per conversation, in input order."""
+        return [self.score(messages) for messages in batch]
+
+    def score_details(self, messages: Messages) -> RewardDetails:
+        """`score` with everything the model knows about it."""
+        return self.score_batch_details([messages], 1)[0]
+
+    def score_batch_details(
+        self, batch: Sequence[Messages], batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> list[RewardDetails]:
+        """`score_batch` with details, in input order."""
+        scores = self.score_batch(batch, batch_size)
+        return [RewardDetails(s, self.scale.to_common(s)) for s in scores]
+
+    def fingerprint(self) -> dict[str, str]:
+        """What identifies this model's scores, for the cache: change any of it and scores may."""
+        cls = type(self)
+        return {"selector": self.name, "class": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+class DetailedRM(BaseRM):
+    """A `BaseRM` whose natural output is details: implement `_details_batch` only.
+
+    Adds `return_details=True` to `score` and `score_batch`.
+    """
+
+    @abstractmethod
+    def _details_batch(self, batch: Sequence[Messages], batch_size: int) -> list[RewardDetails]:
+        """Details for every conversation, in input order."""
+
+    @overload
+    def score(self, messages: Messages) -> float: ...
+    @overload
+    def score(self, messages: Messages, *, return_details: Literal[False]) -> float: ...
+    @overload
+    def score(
+        self, messages: Messages, *, return_details: Literal[True]
+    ) -> tuple[float, RewardDetails]: ...
+    def score(
+        self, messages: Messages, *, return_details: bool = False
+    ) -> float | tuple[float, RewardDetails]:
+        """One score; with `return_details=True`, `(score, RewardDetails)`."""
+        details = self._details_batch([messages], 1)[0]
+        return (details.score, details) if return_details else details.score
+
+    @overload
+    def score_batch(
+        self, batch: Sequence[Messages], batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> list[float]: ...
+    @overload
+    def score_batch(
+        self, batch: Sequence[Messages], batch_size: int, return_details: Literal[True]
+    ) -> list[tuple[float, RewardDetails]]: ...
+    @overload
+    def score_batch(
+        self, batch: Sequence[Messages], *, return_details: Literal[True]
+    ) -> list[tuple[float, RewardDetails]]: ...
+    def score_batch(
+        self,
+        batch: Sequence[Messages],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        return_details: bool = False,
+    ) -> list[float] | list[tuple[float, RewardDetails]]:
+        """One score per conversation in input order; with details as `(score, details)` pairs."""
+        details = self._details_batch(batch, batch_size)
+        if return_details:
+            return [(d.score, d) for d in details]
+        return [d.score for d in details]
+
+    def score_batch_details(
+        self, batch: Sequence[Messages], batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> list[RewardDetails]:
+        """`score_batch` with details, in input order."""
+        return self._details_batch(batch, batch_size)
+
+
+def conversation(prompt: str, candidate: str, system_prompt: str | None = None) -> list[Message]:
+    """The messages for one (prompt, candidate) item."""
+    messages: list[Message] = []
+    if system_prompt:
+        messages.append({"role": "system", "content": system_prompt})
+    messages.append({"role": "user", "content": prompt})
+    messages.append({"role": "assistant", "content": candidate})
+    return messages
+
+
+def split_answer(messages: Messages) -> tuple[list[Message], str]:
+    """(the conversation before the answer, the answer); the answer must be the assistant's."""
+    if not messages or messages[-1].get("role") != "assistant":
+        raise RewardError("a reward model scores the last message, which must be the assistant's")
+    return list(messages[:-1]), messages[-1].get("content", "")
+
+
+class RewardJudge:
+    """Any `BaseRM` as the miner's `Judge`: same name, the scale's default threshold."""
+
+    def __init__(
+        self,
+        rm: BaseRM,
+        *,
+        system_prompt: str | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        self.rm = rm
+        self._system_prompt = system_prompt
+        self._batch_size = batch_size
+
+    @property
+    def name(self) -> str:
+        """The reward model's canonical selector."""
+        return self.rm.name
+
+    @property
+    def system_prompt(self) -> str | None:
+        """The system prompt put before each question it scores."""
+        return self._system_prompt
+
+    @property
+    def default_threshold(self) -> float:
+        """The default threshold of the model's scale."""
+        return self.rm.scale.default_threshold
+
+    @property
+    def scale(self) -> Scale:
+        """The model's scale."""
+        return self.rm.scale
+
+    def load(self) -> None:
+        """Load the reward model."""
+        self.rm.load()
+
+    def score(self, items: Sequence[JudgeItem]) -> list[Judgement]:
+        """One judgement per item, scored in one `score_batch_details` call."""
+        batch = [conversation(i.prompt, i.candidate, self._system_prompt) for i in items]
+        details = self.rm.score_batch_details(batch, self._batch_size)
+        if len(details) != len(items):
+            raise RewardError(
+                f"{self.name} returned {len(details)} scores for {len(items)} answers."
+            )
+        return [Judgement(d.score, d.reasoning) for d in details]
+
+    def close(self) -> None:
+        """Close the reward model."""
+        self.rm.close()

@@ -1,0 +1,349 @@
+"""Training the document's own reward model with trl's `RewardTrainer` (`dlm reward train`).
+
+The document's base model is loaded as a sequence classifier with one output (a fresh
+score head), LoRA adapters go on every linear layer with the head fully trained,
+and the Bradley-Terry loss pushes score(chosen) above score(rejected) on
+conversational rows (the document's system prompt, the prompt, the answer), rendered
+with the same chat template the `reward` judge uses. The adapters are then merged, and
+the whole checkpoint (config, weights, tokenizer with its chat template) replaces
+`<store>/reward/` only once complete. With 6 or more pairs about 1 in 6 is held out;
+ranking accuracy (chosen scored above rejected) is measured before and after, on the
+held-out and on the training pairs, with the judge's own scoring code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from dlmlang import Document
+from trainer.errors import TrainerError
+from trainer.events import Events
+from trainer.preference_data import PreferenceRow, conversational, split_preference_heldout
+from trainer.rewards.base import conversation
+from trainer.rewards.checkpoint import Checkpoint, LoadOptions, Renderer
+from trainer.rewards.outcome import REWARD_DIR, OutcomeRM
+from trainer.rewards.pairs import document_pairs
+from trainer.rewards.profiles import Profile
+from trainer.rewards.train_config import RewardSettings
+from trainer.store import Store
+from trainer.store.swap import replacing_directory
+
+RUN_FILE = "dlm_reward.json"
+"""Written beside the checkpoint: which run, document and pairs produced it."""
+TRAINER_EVALS = {"accuracy": "train_reward_accuracy", "margin": "train_reward_margin"}
+"""trl's per-step ranking logs, kept in `evals`."""
+
+
+@dataclass(frozen=True, slots=True)
+class RewardRequest:
+    """The inputs of one reward-model run."""
+
+    document: Document
+    document_bytes: bytes
+    settings: RewardSettings
+    model_dir: Path
+    base_model: str
+    file_pairs: tuple[PreferenceRow, ...] = ()
+    pairs_file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RankingCheck:
+    """How often the reward model scores the chosen answer above the rejected one."""
+
+    pairs: int
+    accuracy: float
+    margin: float
+    """Mean score(chosen) - score(rejected), in reward-model logits."""
+
+
+@dataclass(frozen=True, slots=True)
+class RewardResult:
+    """What a reward-model run did."""
+
+    run_id: int
+    path: str
+    steps: int
+    train_loss: float | None
+    pairs: int
+    document_pairs: int
+    file_pairs: int
+    heldout_pairs: int
+    too_long: int
+    train_before: RankingCheck
+    train_after: RankingCheck
+    heldout_before: RankingCheck | None
+    heldout_after: RankingCheck | None
+    seconds: float
+
+
+def reward_dir(store: Store) -> Path:
+    """Where the document's reward model lives (`--judge reward`)."""
+    return store.root / REWARD_DIR
+
+
+def run_reward_training(request: RewardRequest, store: Store, events: Events) -> RewardResult:
+    """Train a reward model on the document's hand-written pairs (and the file's), save it.
+
+    The store lock must be held. Nothing is written to `reward/` unless the run completes.
+    """
+    import torch
+
+    settings = request.settings
+    frontmatter = request.document.frontmatter
+    assert frontmatter is not None
+    own = document_pairs(request.document)
+    rows = own + list(request.file_pairs)
+    if not rows:
+        raise TrainerError(
+            "There are no hand-written preference pairs to train a reward model on. Add a "
+            "::preference:: section, or pass --pairs FILE.jsonl."
+        )
+    events.message(f"Loading {request.base_model} as a reward model")
+    torch.manual_seed(settings.seed)  # the new score head starts from the same weights
+    model, tokenizer = load_sequence_classifier(request.model_dir)
+    system_prompt = frontmatter.system_prompt
+    scorer = InMemoryRM(model, tokenizer, system_prompt)
+    train, heldout = _split(rows, scorer, settings.max_length, events)
+    train_before, heldout_before = _checked(scorer, train), scorer.check(heldout)
+    doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
+    run_id = store.metrics.start_run(
+        phase="reward",
+        method="lora",
+        seed=settings.seed,
+        base_model=request.base_model,
+        doc_sha256=doc_sha256,
+        config={
+            **asdict(settings),
+            "steps": settings.total_steps(len(train)),
+            "pairs": len(train),
+            "pairs_file": request.pairs_file,
+        },
+    )
+    started = time.perf_counter()
+    scratch = store.root / "tmp" / f"run-{run_id}"
+    try:
+        with store.metrics.failure_recorded(run_id):
+            trainer = _trainer(model, tokenizer, train, system_prompt, settings, scratch)
+            trainer.add_callback(_metrics_callback(store, run_id, events))
+            output = trainer.train()
+            merged = trainer.model.merge_and_unload()
+            scorer = InMemoryRM(merged, tokenizer, system_prompt)
+            train_after, heldout_after = _checked(scorer, train), scorer.check(heldout)
+            steps = int(trainer.state.global_step)
+            _record(store, run_id, steps, "train", train_before, train_after)
+            _record(store, run_id, steps, "heldout", heldout_before, heldout_after)
+            about = {"run_id": run_id, "doc_sha256": doc_sha256, "base_model": request.base_model}
+            target = _save(merged, tokenizer, store, about, events)
+            store.metrics.finish_run(run_id, status="completed", adapter_version=None)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return RewardResult(
+        run_id=run_id,
+        path=str(target),
+        steps=steps,
+        train_loss=float(output.training_loss) if output.training_loss is not None else None,
+        pairs=len(train),
+        document_pairs=len(own),
+        file_pairs=len(request.file_pairs),
+        heldout_pairs=len(heldout),
+        too_long=len(rows) - len(train) - len(heldout),
+        train_before=train_before,
+        train_after=train_after,
+        heldout_before=heldout_before,
+        heldout_after=heldout_after,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def load_sequence_classifier(directory: Path) -> tuple[Any, Any]:
+    """(model with a new one-logit score head, tokenizer) from a causal-LM checkpoint, fp32."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    logging.set_verbosity_error()  # type: ignore[no-untyped-call]  # "score.weight is new" is the point
+    tokenizer = AutoTokenizer.from_pretrained(str(directory))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "right"
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(directory), num_labels=1, dtype=torch.float32
+    )
+    # The head reads the last token that is not padding: without a pad id it cannot batch.
+    model.config.pad_token_id = tokenizer.pad_token_id
+    return model, tokenizer
+
+
+class InMemoryRM(OutcomeRM):
+    """An `OutcomeRM` over a model in memory: the `reward` judge's exact scoring path."""
+
+    def __init__(self, model: Any, tokenizer: Any, system_prompt: str | None) -> None:
+        super().__init__("reward", selector="reward")
+        self.checkpoint = _LoadedCheckpoint(model, tokenizer, self.options)
+        self._system_prompt = system_prompt
+
+    def longest(self, row: PreferenceRow) -> int:
+        """Tokens of the longer of the pair's two conversations, as the judge reads them."""
+        checkpoint = self._loaded()
+        return max(
+            checkpoint.token_count(
+                checkpoint.render(conversation(row.prompt, answer, self._system_prompt))
+            )
+            for answer in (row.chosen, row.rejected)
+        )
+
+    def check(self, rows: Sequence[PreferenceRow]) -> RankingCheck | None:
+        """Ranking accuracy and mean margin over `rows`; None without rows."""
+        if not rows:
+            return None
+        batch = []
+        for row in rows:
+            batch.append(conversation(row.prompt, row.chosen, self._system_prompt))
+            batch.append(conversation(row.prompt, row.rejected, self._system_prompt))
+        model = self._loaded().model
+        was_training = model.training
+        model.eval()
+        try:
+            scores = self.score_batch(batch)
+        finally:
+            model.train(was_training)
+        margins = [scores[i] - scores[i + 1] for i in range(0, len(scores), 2)]
+        return RankingCheck(
+            pairs=len(rows),
+            accuracy=sum(m > 0 for m in margins) / len(margins),
+            margin=sum(margins) / len(margins),
+        )
+
+
+class _LoadedCheckpoint(Checkpoint):
+    """A `Checkpoint` around a model and tokenizer that are already loaded."""
+
+    def __init__(self, model: Any, tokenizer: Any, options: LoadOptions) -> None:
+        profile = Profile("reward", kind="outcome", head="sequence")
+        Renderer.__init__(self, "reward", Path("."), profile, options, tokenizer)
+        self.model = model
+
+
+def _split(
+    rows: list[PreferenceRow], scorer: InMemoryRM, limit: int, events: Events
+) -> tuple[list[PreferenceRow], list[PreferenceRow]]:
+    """(train, held out) among the pairs that fit in `limit` tokens; the others are reported."""
+    kept = [row for row in rows if scorer.longest(row) <= limit]
+    if not kept:
+        raise TrainerError(
+            f"Every pair is longer than training.sequence_len ({limit} tokens). Raise "
+            "sequence_len in the document's frontmatter, or use shorter pairs."
+        )
+    if len(kept) < len(rows):
+        events.message(
+            f"Left out {len(rows) - len(kept)} pair(s) longer than training.sequence_len "
+            f"({limit} tokens)."
+        )
+    return split_preference_heldout(kept)
+
+
+def _save(model: Any, tokenizer: Any, store: Store, about: dict[str, Any], events: Events) -> Path:
+    """Write the merged checkpoint into `reward/`, replacing the old one only once complete."""
+    target = reward_dir(store)
+    with replacing_directory(target) as directory:
+        events.message(f"Saving the reward model to {target}")
+        model.save_pretrained(str(directory), safe_serialization=True)
+        tokenizer.save_pretrained(str(directory))
+        (directory / RUN_FILE).write_text(json.dumps(about, indent=2), encoding="utf-8")
+    return target
+
+
+def _checked(scorer: InMemoryRM, rows: Sequence[PreferenceRow]) -> RankingCheck:
+    check = scorer.check(rows)
+    assert check is not None  # the training pairs are never empty
+    return check
+
+
+def _trainer(
+    model: Any,
+    tokenizer: Any,
+    rows: list[PreferenceRow],
+    system_prompt: str | None,
+    settings: RewardSettings,
+    scratch: Path,
+) -> Any:
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig, TaskType
+    from transformers import PrinterCallback
+    from trl import RewardConfig, RewardTrainer
+
+    config = RewardConfig(
+        output_dir=str(scratch),
+        per_device_train_batch_size=settings.micro_batch_size,
+        gradient_accumulation_steps=1,
+        learning_rate=settings.learning_rate,
+        max_steps=settings.total_steps(len(rows)),
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        seed=settings.seed,
+        data_seed=settings.seed,
+        bf16=settings.precision == "bf16",
+        fp16=settings.precision == "fp16",
+        use_cpu=not torch.cuda.is_available(),
+        gradient_checkpointing=False,  # trl's default; costs time on CPU for little memory
+        max_length=None,  # long pairs were left out, and counted, before
+        logging_steps=1,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+    )
+    lora = LoraConfig(
+        task_type=TaskType.SEQ_CLS,
+        r=settings.lora_r,
+        lora_alpha=settings.lora_alpha,
+        lora_dropout=0.0,
+        target_modules="all-linear",
+        modules_to_save=["score"],  # the new head learns in full, not through a low-rank update
+    )
+    dataset = Dataset.from_list([conversational(row, system_prompt) for row in rows])
+    trainer = RewardTrainer(
+        model=model,
+        args=config,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=lora,
+    )
+    trainer.remove_callback(PrinterCallback)  # progress goes to our events, not stdout
+    return trainer
+
+
+def _metrics_callback(store: Store, run_id: int, events: Events) -> Any:
+    from trainer.callbacks import MetricsCallback
+
+    return MetricsCallback(store.metrics, run_id, events, evals=TRAINER_EVALS)
+
+
+def _record(
+    store: Store,
+    run_id: int,
+    step: int,
+    which: str,
+    before: RankingCheck | None,
+    after: RankingCheck | None,
+) -> None:
+    for when, check in (("before", before), ("after", after)):
+        if check is None:
+            continue
+        store.metrics.log_eval(
+            run_id, step=step, name=f"{which}_rank_accuracy_{when}", value=check.accuracy
+        )
+        store.metrics.log_eval(
+            run_id, step=step, name=f"{which}_rank_margin_{when}", value=check.margin
+        )
