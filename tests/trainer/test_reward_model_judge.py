@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 
+from tests.rewards.conftest import build_reward_model
 from trainer.judges import JudgeError, JudgeItem
 from trainer.judges.reward_model import RewardModelJudge
 from trainer.rewards.base import conversation
@@ -15,33 +15,11 @@ from trainer.rewards.base import conversation
 ITEMS = [JudgeItem("Who keeps the light?", "Morwenna Teague."), JudgeItem("Who?", "no idea " * 50)]
 
 
-def _reward_model(directory: Path, tokenizer_dir: Path, labels: int, chat: bool) -> Path:
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForSequenceClassification
-
-    tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir))
-    if not chat:
-        tokenizer.chat_template = None
-    tokenizer.save_pretrained(str(directory))
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        num_labels=labels,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
-    LlamaForSequenceClassification(config).save_pretrained(str(directory))
-    return directory
-
-
 @pytest.mark.parametrize("chat", [True, False], ids=["chat-template", "text-pair"])
 def test_scores_are_the_single_logit_batched_like_one_at_a_time(
     tiny_model_dir: Path, tmp_path: Path, chat: bool
 ) -> None:
-    path = _reward_model(tmp_path / "rm", tiny_model_dir, labels=1, chat=chat)
+    path = build_reward_model(tmp_path / "rm", tiny_model_dir, head="sequence", labels=1, chat=chat)
     judge = RewardModelJudge(str(path), home=tmp_path, batch_size=2, max_length=64)
     judge.load()
     together = [j.score for j in judge.score(ITEMS)]
@@ -54,7 +32,7 @@ def test_chat_template_input_has_no_duplicated_bos(tiny_model_dir: Path, tmp_pat
     from tokenizers import processors
     from transformers import AutoTokenizer
 
-    path = _reward_model(tmp_path / "rm", tiny_model_dir, labels=1, chat=True)
+    path = build_reward_model(tmp_path / "rm", tiny_model_dir, head="sequence", labels=1)
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     bos = tokenizer.bos_token
     # A tokenizer that prepends BOS itself, as many reward-model tokenizers do.
@@ -76,7 +54,7 @@ def test_chat_template_input_has_no_duplicated_bos(tiny_model_dir: Path, tmp_pat
 
 
 def test_a_classifier_with_several_labels_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
-    path = _reward_model(tmp_path / "rm", tiny_model_dir, labels=3, chat=True)
+    path = build_reward_model(tmp_path / "rm", tiny_model_dir, head="sequence", labels=3)
     with pytest.raises(JudgeError, match="has 3 outputs"):
         RewardModelJudge(str(path), home=tmp_path).load()
 
