@@ -1,7 +1,7 @@
 """`--nproc`: dlm re-launching itself under torchrun, one process per rank (docs/scale-out.md).
 
-The command the user typed becomes the launcher: it checks the document, creates
-the store, holds the store lock (on node 0), and runs
+The command the user typed becomes the launcher: it checks the document and, on node
+0, creates the store and holds its lock while it runs
 `python -m torch.distributed.run ... -m dlm <the same command without --nproc>`.
 Each process torchrun starts finds `DLM_LAUNCHED=1` and torchrun's `RANK`/`WORLD_SIZE`
 in its environment and runs as one rank (`trainer.distributed`). The launcher waits,
@@ -151,6 +151,17 @@ def launched_by_dlm() -> bool:
     return os.environ.get(LAUNCHED) == "1"
 
 
+def open_store(dlm_id: str, home: Path, world: World) -> Any:
+    """The document's store for this process: rank 0 opens (and if need be creates) it,
+    the other ranks open it read-only once rank 0 has (the process group must be joined)."""
+    from trainer.distributed import barrier
+    from trainer.store import Store
+
+    store = Store.open(dlm_id, home) if world.is_main else None
+    barrier(world)
+    return store if store is not None else Store.open(dlm_id, home, read_only=True)
+
+
 def store_lock(
     store: Any, world: World, *, wait: bool, on_wait: Callable[[str], None]
 ) -> AbstractContextManager[None]:
@@ -177,13 +188,15 @@ def launch(
     options: LaunchOptions,
     argv: list[str],
     *,
-    store: Any,
+    store: Any | None,
     wait: bool,
     failure: str,
 ) -> int:
-    """Run `dlm <argv>` under torchrun holding the store lock (node 0); the exit code to use.
+    """Run `dlm <argv>` under torchrun holding the store lock; the exit code to use.
 
-    `failure` starts the message when a process fails ("Training failed: ...").
+    `store` is None on nodes other than 0, which leave the store to node 0 (on a shared
+    $DLM_HOME, two launchers creating it at once would race). `failure` starts the
+    message when a process fails ("Training failed: ...").
     """
     if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
         raise CliError(
@@ -197,7 +210,7 @@ def launch(
         env[EXIT_FILE] = str(exit_file)
         lock: AbstractContextManager[None] = (
             store.lock(wait=wait, on_wait=lambda text: typer.echo(text, err=True))
-            if options.node_rank == 0
+            if store is not None
             else nullcontext()
         )
         with lock:

@@ -59,16 +59,16 @@ def _run(
     report: Callable[[RunResult], None],
     world: World,
 ) -> list[RunResult]:
-    from dlm.launch import store_lock
+    from dlm.launch import open_store, store_lock
     from trainer.distributed import from_main, threads_per_process
     from trainer.errors import TrainerError
     from trainer.models import resolve_base_model
     from trainer.runtime import choose_precision, configure_threads
-    from trainer.store import Store, dlm_home
+    from trainer.store import dlm_home
 
     home = dlm_home()
     frontmatter = loaded.frontmatter
-    store = Store.open(frontmatter.dlm_id, home, read_only=not world.is_main)
+    store = open_store(frontmatter.dlm_id, home, world)
     configure_threads(threads_per_process() if world.distributed else None)
     precision = from_main(world, choose_precision(frontmatter.training.precision))
     results: list[RunResult] = []

@@ -139,13 +139,41 @@ def discard(path: Annotated[Path, typer.Argument(help="The .dlm document.")]) ->
     typer.echo(f"Discarded {len(plan.pairs)} staged pair(s).")
 
 
-def _open(path: Path, *, read_only: bool = False) -> tuple[LoadedDocument, Any, Any]:
+def _open(path: Path) -> tuple[LoadedDocument, Any, Any]:
     from trainer.mining.plan import load_plan
     from trainer.store import Store, dlm_home
 
     loaded = load_valid_document(path)
-    store = Store.open(loaded.frontmatter.dlm_id, dlm_home(), read_only=read_only)
+    store = Store.open(loaded.frontmatter.dlm_id, dlm_home())
     return loaded, store, load_plan(store.pending_plan_path())
+
+
+def _open_as_rank(path: Path) -> tuple[LoadedDocument, Any, Any]:
+    """`_open` for a command that may be one process of a torchrun launch."""
+    from dlm.launch import open_store
+    from trainer.distributed import current_world, join
+    from trainer.mining.plan import load_plan
+    from trainer.store import dlm_home
+
+    world = current_world()
+    join(world, backend="gloo")  # before the store: rank 0 creates it for the others
+    loaded = load_valid_document(path)
+    store = open_store(loaded.frontmatter.dlm_id, dlm_home(), world)
+    return loaded, store, load_plan(store.pending_plan_path())
+
+
+def _launch_mining(path: Path, launch: LaunchOptions, argv: list[str]) -> int:
+    """Start the ranks of `dlm preference mine` under torchrun; node 0 checks the adapter."""
+    from dlm.mining import adapter_run
+
+    store = None
+    if launch.node_rank == 0:
+        loaded, store, _ = _open(path)
+        adapter_run(loaded, store)
+    else:
+        load_valid_document(path)
+    failure = "Mining failed: nothing was staged or written."
+    return launch_ranks(launch, argv, store=store, wait=True, failure=failure)
 
 
 def _write_or_print(
@@ -270,8 +298,7 @@ def mine(
 
     Example: dlm preference mine notes.dlm --nproc 2
     """
-    from dlm.mining import VLLM_NPROC, MineOptions, adapter_run, run_mining
-    from trainer.distributed import current_world
+    from dlm.mining import VLLM_NPROC, MineOptions, run_mining
 
     _check_api_flags(judge, judge_url, rubric)
     choice = BackendChoice(backend, tensor_parallel_size, data_parallel_size)
@@ -279,19 +306,9 @@ def mine(
     if launch.distributed:
         if backend is not Backend.HF:
             raise CliError(VLLM_NPROC, code=EXIT_USAGE)
-        loaded, store, _ = _open(path)
-        adapter_run(loaded, store)
-        leave_with(
-            launch_ranks(
-                launch,
-                rank_argv(context),
-                store=store,
-                wait=True,
-                failure="Mining failed: nothing was staged or written.",
-            )
-        )
+        leave_with(_launch_mining(path, launch, rank_argv(context)))
         return
-    loaded, store, plan = _open(path, read_only=not current_world().is_main)
+    loaded, store, plan = _open_as_rank(path)
     options = MineOptions(
         judge=judge,
         samples=samples,

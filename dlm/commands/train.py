@@ -131,7 +131,7 @@ def train(
 
 
 def _launch(loaded: LoadedDocument, launch: LaunchOptions, argv: list[str], no_wait: bool) -> int:
-    """Start the ranks under torchrun; the store exists and the model is found first."""
+    """Start the ranks under torchrun, once node 0 has the store and every node the model."""
     from trainer.runtime import set_offline
 
     set_offline()
@@ -139,7 +139,7 @@ def _launch(loaded: LoadedDocument, launch: LaunchOptions, argv: list[str], no_w
     from trainer.store import Store, dlm_home
 
     home = dlm_home()
-    store = Store.open(loaded.frontmatter.dlm_id, home)
+    store = Store.open(loaded.frontmatter.dlm_id, home) if launch.node_rank == 0 else None
     resolve_base_model(
         loaded.frontmatter.base_model, home, progress=lambda text: typer.echo(text, err=True)
     )
