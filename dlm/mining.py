@@ -7,7 +7,6 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -15,6 +14,7 @@ import typer
 from dlm.documents import LoadedDocument
 from dlm.errors import EXIT_USAGE, CliError
 from dlm.files import write_atomically
+from dlm.judging import JudgeFlags, build_judge
 from dlm.sampling import Backend, BackendChoice, load_backend
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class MineOptions:
     """The flags of `dlm preference mine`."""
 
-    judge: str
+    judge: JudgeFlags
     samples: int
     max_pairs: int | None
     threshold: float | None
@@ -36,12 +36,8 @@ class MineOptions:
     sections: tuple[str, ...]
     apply_now: bool
     replace: bool
-    judge_timeout: float
     jsonl: bool
     backend: BackendChoice = field(default_factory=BackendChoice)
-    judge_cache: Path | None = None
-    judge_url: str | None = None
-    rubric: Path | None = None
 
 
 def run_mining(
@@ -92,11 +88,9 @@ def _mine(
     loaded: LoadedDocument, store: Any, plan: Any, options: MineOptions, world: World
 ) -> dict[str, Any] | None:
     from trainer.distributed import agree, fingerprint, from_main, threads_per_process
-    from trainer.judges.selector import make_judge, uses_sampling_model
     from trainer.mining.miner import mine_with
     from trainer.mining.sharded import ShardedBackend, serve_shard
     from trainer.models import resolve_base_model
-    from trainer.rewards.outcome import REWARD_DIR
     from trainer.runtime import choose_precision, configure_threads
     from trainer.store import dlm_home
 
@@ -113,7 +107,7 @@ def _mine(
         store.version_path(version),
         precision,
         seed=options.seed,
-        need_model=world.is_main and uses_sampling_model(options.judge),
+        need_model=world.is_main and options.judge.needs_sampling_model,
     )
     request = _request(loaded, plan, options, run.run_id)
     digest = hashlib.sha256(loaded.data).hexdigest()
@@ -125,19 +119,13 @@ def _mine(
         finally:
             backend.close()
         return None
-    judge = make_judge(
+    judge = build_judge(  # a broken judge fails here, before any sampling
         options.judge,
         model=model,
         tokenizer=tokenizer,
         system_prompt=frontmatter.system_prompt,
-        home=dlm_home(),
-        timeout=options.judge_timeout,
-        reward_dir=store.root / REWARD_DIR,
-        cache_dir=options.judge_cache,
-        judge_url=options.judge_url,
-        rubric=options.rubric,
+        store_root=store.root,
     )
-    judge.load()  # a broken judge fails here, before any sampling
     emit("done", "load", 1, 1, "")
     sampler = ShardedBackend(backend, world) if world.distributed else backend
     try:

@@ -13,6 +13,15 @@ import typer
 from dlm.documents import LoadedDocument, load_valid_document
 from dlm.errors import EXIT_USAGE, CliError
 from dlm.files import write_atomically
+from dlm.judging import (
+    DEFAULT_JUDGE,
+    JUDGE_HELP,
+    JudgeCacheOption,
+    JudgeFlags,
+    JudgeTimeoutOption,
+    JudgeUrlOption,
+    RubricOption,
+)
 from dlm.launch import (
     LaunchOptions,
     MasterAddrOption,
@@ -236,13 +245,7 @@ def _list_json(applied: list[Any], staged: list[Any]) -> dict[str, Any]:
 @app.command()
 def mine(
     path: Annotated[Path, typer.Argument(help="The .dlm document.")],
-    judge: Annotated[
-        str,
-        typer.Option(
-            help="sway, sway:logprob, hf:<model>, prm:<model>, reward, ensemble:<file.yaml>, "
-            "py:<module>:<Class>, api:<model> or cli:<cmd> (docs/judges.md)."
-        ),
-    ] = "sway",
+    judge: Annotated[str, typer.Option(help=JUDGE_HELP)] = DEFAULT_JUDGE,
     samples: Annotated[int, typer.Option(help="Candidates per prompt.", min=2)] = 4,
     max_pairs: Annotated[int | None, typer.Option(help="Keep the largest margins.", min=1)] = None,
     threshold: Annotated[
@@ -259,20 +262,10 @@ def mine(
         bool, typer.Option("--apply", help="Write the pairs into the document now.")
     ] = False,
     replace: Annotated[bool, typer.Option(help="Start the staged plan afresh.")] = False,
-    judge_timeout: Annotated[
-        float, typer.Option(help="Seconds per cli: judge call or api: request.")
-    ] = 30.0,
-    judge_cache: Annotated[
-        Path | None,
-        typer.Option(help="Keep judge scores in this directory (SQLite) and reuse them."),
-    ] = None,
-    judge_url: Annotated[
-        str | None,
-        typer.Option(help="api: judges: the OpenAI-compatible API base, e.g. http://host:8080/v1."),
-    ] = None,
-    rubric: Annotated[
-        Path | None, typer.Option(help="api: judges: the rubric file (default: a 0-10 rubric).")
-    ] = None,
+    judge_timeout: JudgeTimeoutOption = 30.0,
+    judge_cache: JudgeCacheOption = None,
+    judge_url: JudgeUrlOption = None,
+    rubric: RubricOption = None,
     progress: Annotated[
         str | None, typer.Option(help="`jsonl`: one JSON progress object per line on stderr.")
     ] = None,
@@ -300,7 +293,7 @@ def mine(
     """
     from dlm.mining import VLLM_NPROC, MineOptions, run_mining
 
-    _check_api_flags(judge, judge_url, rubric)
+    flags = JudgeFlags(judge, judge_timeout, judge_cache, judge_url, rubric)
     choice = BackendChoice(backend, tensor_parallel_size, data_parallel_size)
     launch = LaunchOptions(nproc, nnodes, node_rank, master_addr, master_port)
     if launch.distributed:
@@ -310,7 +303,7 @@ def mine(
         return
     loaded, store, plan = _open_as_rank(path)
     options = MineOptions(
-        judge=judge,
+        judge=flags,
         samples=samples,
         max_pairs=max_pairs,
         threshold=threshold,
@@ -321,12 +314,8 @@ def mine(
         sections=tuple(section or ()),
         apply_now=apply_now,
         replace=replace,
-        judge_timeout=judge_timeout,
         jsonl=progress == "jsonl",
         backend=choice,
-        judge_cache=judge_cache,
-        judge_url=judge_url,
-        rubric=rubric,
     )
     summary = run_mining(loaded, store, plan, options)
     if summary is None:
@@ -341,21 +330,3 @@ def mine(
         for line in summary["advice"]:
             typer.echo(f"  {line}")
     leave_with(EXIT_USAGE if not summary["pairs_mined"] else 0)
-
-
-def _check_api_flags(judge: str, judge_url: str | None, rubric: Path | None) -> None:
-    """`api:` needs `--judge-url`; `--judge-url` and `--rubric` mean nothing to other judges."""
-    if judge.startswith("api:") and not judge_url:
-        raise CliError(
-            f"--judge {judge} needs --judge-url URL: the API base of an OpenAI-compatible "
-            "server, e.g. --judge-url http://127.0.0.1:8080/v1.",
-            code=EXIT_USAGE,
-        )
-    takes_api_flags = judge.startswith(("api:", "ensemble:"))
-    for flag, value in (("--judge-url", judge_url), ("--rubric", rubric)):
-        if value is not None and not takes_api_flags:
-            raise CliError(
-                f"{flag} applies only to api: judges (or an ensemble with one), "
-                f"not to --judge {judge}.",
-                code=EXIT_USAGE,
-            )

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dlm.documents import load_valid_document
-from dlm.errors import CliError
+from dlm.errors import EXIT_USAGE, CliError
+from dlm.judging import (
+    DEFAULT_JUDGE,
+    JUDGE_HELP,
+    JudgeCacheOption,
+    JudgeFlags,
+    JudgeTimeoutOption,
+    JudgeUrlOption,
+    RubricOption,
+    build_judge,
+)
 from dlm.sampling import (
     Backend,
     BackendChoice,
@@ -17,26 +28,60 @@ from dlm.sampling import (
     load_backend,
 )
 
+if TYPE_CHECKING:
+    from trainer.best_of import BestOf
+
+BEST_OF_TEMPERATURE = 0.7
+"""Best-of-N samples at mining's temperature unless told: greedy answers would all agree."""
+
 
 def prompt(
     path: Annotated[Path, typer.Argument(help="The .dlm document whose adapter answers.")],
     text: Annotated[str, typer.Argument(help="The question.")],
     max_new_tokens: Annotated[int, typer.Option(help="Longest answer, in tokens.", min=1)] = 128,
-    temp: Annotated[float, typer.Option(help="Sampling temperature; 0 is greedy.", min=0)] = 0.0,
+    temp: Annotated[
+        float | None,
+        typer.Option(
+            help=f"Sampling temperature; 0 is greedy (default: 0, or {BEST_OF_TEMPERATURE} "
+            "with --best-of).",
+            min=0,
+        ),
+    ] = None,
     top_p: Annotated[float, typer.Option(help="Nucleus sampling mass.", min=0, max=1)] = 0.95,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     adapter_version: Annotated[
         str | None,
         typer.Option(help="vNNNN, or `base` for the base model alone (default: current)."),
     ] = None,
+    best_of: Annotated[
+        int,
+        typer.Option(
+            help="Sample this many answers and print the one --judge scores highest.", min=1
+        ),
+    ] = 1,
+    judge: Annotated[
+        str | None, typer.Option(help=f"With --best-of: {JUDGE_HELP} Default: sway.")
+    ] = None,
+    judge_timeout: JudgeTimeoutOption = 30.0,
+    judge_cache: JudgeCacheOption = None,
+    judge_url: JudgeUrlOption = None,
+    rubric: RubricOption = None,
     backend: BackendOption = Backend.HF,
     tensor_parallel_size: TensorParallelOption = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")] = False,
 ) -> None:
     """Answer a question with the document's current adapter, chat template applied.
 
+    With --best-of N, N answers are sampled and the judge's favourite is printed
+    (--json shows every answer with its score).
+
     Example: dlm prompt notes.dlm "When does the Tern leave Gullmouth?"
+
+    Example: dlm prompt notes.dlm "Who keeps the light?" --best-of 4 --judge reward
     """
     choice = BackendChoice(backend, tensor_parallel_size)
+    flags = _judge_flags(best_of, judge, judge_timeout, judge_cache, judge_url, rubric)
+    temperature = _temperature(temp, best_of)
     loaded = load_valid_document(path)
     from trainer.runtime import set_offline
 
@@ -61,9 +106,109 @@ def prompt(
     )
     adapter = None if version == "base" else store.version_path(version)
     precision = choose_precision(frontmatter.training.precision)
-    sampler, _, _ = load_backend(
-        choice, resolved.path, adapter, precision, seed=seed, need_model=False
+    sampler, model, tokenizer = load_backend(
+        choice,
+        resolved.path,
+        adapter,
+        precision,
+        seed=seed,
+        need_model=flags is not None and flags.needs_sampling_model,
     )
-    sampling = Sampling(max_new_tokens, temp, top_p, seed)
-    typer.echo(sampler.answer(text, sampling, system_prompt=frontmatter.system_prompt))
-    sampler.close()
+    sampling = Sampling(max_new_tokens, temperature, top_p, seed, samples=best_of)
+    system_prompt = frontmatter.system_prompt
+    summary: dict[str, Any] = {"schema_version": 1, "adapter_version": version}
+    try:
+        if flags is None:
+            answer = sampler.answer(text, sampling, system_prompt=system_prompt)
+            summary["answer"] = answer
+        else:
+            from trainer.best_of import best_of as pick_best
+
+            rater = build_judge(
+                flags,
+                model=model,
+                tokenizer=tokenizer,
+                system_prompt=system_prompt,
+                store_root=store.root,
+            )
+            try:
+                result = pick_best(sampler, rater, text, sampling, system_prompt=system_prompt)
+            finally:
+                rater.close()
+            answer = result.answer.text
+            summary.update(_best_of_json(result, rater.name))
+            if not as_json:
+                _echo_scores(result, rater.name)
+    finally:
+        sampler.close()
+    typer.echo(json.dumps(summary, indent=2) if as_json else answer)
+
+
+def _judge_flags(
+    best_of: int,
+    judge: str | None,
+    timeout: float,
+    cache: Path | None,
+    url: str | None,
+    rubric: Path | None,
+) -> JudgeFlags | None:
+    """The judge of --best-of N (N > 1); judge flags without it are a usage error."""
+    if best_of > 1:
+        return JudgeFlags(judge or DEFAULT_JUDGE, timeout, cache, url, rubric)
+    given = [
+        flag
+        for flag, value in (
+            ("--judge", judge),
+            ("--judge-cache", cache),
+            ("--judge-url", url),
+            ("--rubric", rubric),
+        )
+        if value is not None
+    ]
+    if given:
+        raise CliError(
+            f"{', '.join(given)} picks among several answers: add --best-of N (e.g. "
+            "--best-of 4), or leave the judge flags out.",
+            code=EXIT_USAGE,
+        )
+    return None
+
+
+def _temperature(temp: float | None, best_of: int) -> float:
+    """The sampling temperature; best-of-N with greedy decoding is refused."""
+    if temp is None:
+        return BEST_OF_TEMPERATURE if best_of > 1 else 0.0
+    if temp == 0 and best_of > 1:
+        raise CliError(
+            f"--best-of {best_of} with --temp 0 would sample the same greedy answer "
+            f"{best_of} times: give a temperature above 0 (the default with --best-of "
+            f"is {BEST_OF_TEMPERATURE}).",
+            code=EXIT_USAGE,
+        )
+    return temp
+
+
+def _best_of_json(result: BestOf, judge: str) -> dict[str, Any]:
+    """The best-of fields of `dlm prompt --json` (docs/json.md)."""
+    return {
+        "answer": result.answer.text,
+        "judge": judge,
+        "best": result.best,
+        "candidates": [
+            {
+                "text": a.text,
+                "score": a.score,
+                "truncated": a.truncated,
+                "reasoning": a.reasoning,
+            }
+            for a in result.answers
+        ],
+    }
+
+
+def _echo_scores(result: BestOf, judge: str) -> None:
+    """The scores on stderr, so stdout stays the answer alone."""
+    scores = ", ".join(
+        f"{'*' if i == result.best else ''}{a.score:.3g}" for i, a in enumerate(result.answers)
+    )
+    typer.echo(f"best of {len(result.answers)} by {judge}: {scores}", err=True)

@@ -90,6 +90,17 @@ def test_reward_train_then_mine_with_the_reward_judge(
     assert report["judge"] == "reward" and report["pairs_mined"] >= 1
     assert report["run_id"] == 1  # the adapter that sampled came from the SFT run
 
+    best = [
+        "prompt", str(path), "When does the Tern leave?", "--best-of", "3",
+        "--judge", "reward", "--max-new-tokens", "8", "--json",
+    ]  # fmt: skip
+    picked = runner.invoke(app, best)
+    assert picked.exit_code == 0, picked.output
+    answers = json.loads(picked.stdout)
+    scores = [c["score"] for c in answers["candidates"]]
+    assert answers["judge"] == "reward" and len(scores) == 3
+    assert answers["best"] == scores.index(max(scores))
+
     shown = json.loads(runner.invoke(app, ["show", str(path), "--json"]).stdout)
     assert [r["phase"] for r in shown["store"]["runs"]] == ["sft", "reward", "reward"]
     assert shown["store"]["current"] == "v0001"

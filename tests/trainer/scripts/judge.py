@@ -6,7 +6,10 @@ import time
 
 mode = sys.argv[1]
 request = json.load(sys.stdin)
-if mode == "ok":
+if mode in ("ok", "logged"):
+    if mode == "logged":  # one line per call, to count the scorings
+        with open(sys.argv[2], "a", encoding="utf-8") as log:
+            log.write(json.dumps(request["candidate"]) + "\n")
     score = len(request["candidate"]) / 10
     print(json.dumps({"score": score, "reasoning": f"{len(request['candidate'])} characters"}))
 elif mode == "exit":
