@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 import dlmlang
 from dlm.cli import app
-from tests.cli.test_train_cli import write_document
 from tests.rewards.fake_openai import FakeOpenAI, Reply, answer_of, hashed_score
 
 runner = CliRunner()
@@ -21,14 +20,6 @@ runner = CliRunner()
 def server() -> Iterator[FakeOpenAI]:
     with FakeOpenAI().running() as fake:
         yield fake
-
-
-@pytest.fixture
-def trained(tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DLM_HOME", str(tmp_path / "home"))
-    path = write_document(tmp_path, tiny_model_dir, max_steps=2)
-    assert runner.invoke(app, ["train", str(path)]).exit_code == 0
-    return path
 
 
 def mine(path: Path, *extra: str) -> object:

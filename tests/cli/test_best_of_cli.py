@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,15 +11,11 @@ from typer.testing import CliRunner
 
 from dlm.cli import app
 from tests.cli.test_json_docs import _documented, _shape
+from tests.cli.test_mine_cli import judge
 from tests.cli.test_train_cli import write_document
 
 runner = CliRunner()
-JUDGE = Path(__file__).resolve().parents[1] / "trainer" / "scripts" / "judge.py"
 QUESTION = "When does the Tern leave?"
-
-
-def judge(*args: str) -> str:
-    return "cli:" + shlex.join([sys.executable, str(JUDGE), *args])
 
 
 @pytest.fixture(scope="module")

@@ -18,16 +18,9 @@ runner = CliRunner()
 JUDGE = Path(__file__).resolve().parents[1] / "trainer" / "scripts" / "judge.py"
 
 
-def judge(mode: str) -> str:
-    return f"cli:{shlex.quote(sys.executable)} {shlex.quote(str(JUDGE))} {mode}"
-
-
-@pytest.fixture
-def trained(tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DLM_HOME", str(tmp_path / "home"))
-    path = write_document(tmp_path, tiny_model_dir, max_steps=2)
-    assert runner.invoke(app, ["train", str(path)]).exit_code == 0
-    return path
+def judge(*args: str) -> str:
+    """A `cli:` selector running the test judge script with `args` (its mode first)."""
+    return "cli:" + shlex.join([sys.executable, str(JUDGE), *args])
 
 
 def _mine(path: Path, *extra: str) -> object:

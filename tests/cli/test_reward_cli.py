@@ -15,12 +15,6 @@ from tests.cli.test_train_cli import DLM_ID, MINED, PAIR, write_document
 runner = CliRunner()
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DLM_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
 def test_no_hand_written_pairs_is_nothing_to_do(
     tiny_model_dir: Path, tmp_path: Path, home: Path
 ) -> None:

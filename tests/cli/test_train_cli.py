@@ -33,12 +33,6 @@ def write_document(tmp_path: Path, model_dir: Path, max_steps: int = 3, extra: s
     return path
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DLM_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
 def test_train_prompt_show_metrics(tiny_model_dir: Path, tmp_path: Path, home: Path) -> None:
     path = write_document(tmp_path, tiny_model_dir)
     result = runner.invoke(app, ["train", str(path), "--json"])

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trainer.logprobs import length_sorted_batches
-from trainer.rewards.base import LOGITS, DetailedRM, Messages, RewardDetails, RewardError
-from trainer.rewards.checkpoint import Checkpoint, LoadOptions, locate
-from trainer.rewards.profiles import PROFILES, Profile, resolve_profile
+from trainer.rewards.base import LOGITS, Messages, RewardDetails, RewardError
+from trainer.rewards.checkpoint import Checkpoint, LoadOptions
+from trainer.rewards.local import LocalRM
+from trainer.rewards.profiles import PROFILES, Profile
 
 log = logging.getLogger("dlm.rewards")
 
@@ -24,10 +25,11 @@ REWARD_DIR = "reward"
 """Where, in a document's store, `dlm reward train` saves its reward model (`--judge reward`)."""
 
 
-class OutcomeRM(DetailedRM):
+class OutcomeRM(LocalRM):
     """A local sequence-classification reward model; loads on `load()` or first use."""
 
     scale = LOGITS
+    kind = "outcome"
 
     def __init__(
         self,
@@ -38,41 +40,26 @@ class OutcomeRM(DetailedRM):
         selector: str | None = None,
         profiles: tuple[Profile, ...] = PROFILES,
     ) -> None:
-        self.reference = reference
-        self.options = options or LoadOptions()
-        self._home = home
-        self._selector = selector or f"hf:{reference}"
-        self._profiles = profiles
-        self.checkpoint: Checkpoint | None = None
+        super().__init__(
+            reference,
+            options=options,
+            home=home,
+            selector=selector or f"hf:{reference}",
+            profiles=profiles,
+        )
 
     @property
     def name(self) -> str:
         """The selector, without options."""
         return self._selector
 
-    def load(self) -> None:
-        """Locate and load the checkpoint; refuse heads that are not one logit."""
-        if self.checkpoint is not None:
-            return
-        path = locate(self.reference, self._home)
-        profile = resolve_profile(self.reference, path, kind="outcome", profiles=self._profiles)
-        checkpoint = Checkpoint(self.reference, path, profile, self.options)
+    def _check(self, checkpoint: Checkpoint) -> None:
         labels = int(getattr(checkpoint.model.config, "num_labels", 0))
         if labels != 1:
             raise RewardError(
                 f"{self.name} has {labels} outputs; a reward model gives one score per answer. "
                 "Use a reward model (a sequence-classification model with num_labels=1)."
             )
-        self.checkpoint = checkpoint
-
-    def close(self) -> None:
-        """Drop the model."""
-        self.checkpoint = None
-
-    def fingerprint(self) -> dict[str, str]:
-        """The selector and what the checkpoint's scores depend on."""
-        checkpoint = self._loaded()
-        return {**super().fingerprint(), **checkpoint.fingerprint()}
 
     def _details_batch(self, batch: Sequence[Messages], batch_size: int) -> list[RewardDetails]:
         checkpoint = self._loaded()
@@ -104,9 +91,3 @@ class OutcomeRM(DetailedRM):
                 time.perf_counter() - started,
             )
         return [results[i] for i in range(len(batch))]
-
-    def _loaded(self) -> Checkpoint:
-        if self.checkpoint is None:
-            self.load()
-        assert self.checkpoint is not None
-        return self.checkpoint

@@ -26,7 +26,6 @@ from urllib.parse import quote
 from trainer.logprobs import length_sorted_batches
 from trainer.rewards.base import (
     PROBABILITY,
-    DetailedRM,
     Message,
     Messages,
     RewardDetails,
@@ -34,8 +33,9 @@ from trainer.rewards.base import (
     conversation,
     split_answer,
 )
-from trainer.rewards.checkpoint import Checkpoint, LoadOptions, locate
-from trainer.rewards.profiles import PROFILES, Profile, resolve_profile
+from trainer.rewards.checkpoint import Checkpoint, LoadOptions
+from trainer.rewards.local import LocalRM
+from trainer.rewards.profiles import PROFILES, Profile
 
 Aggregation = Literal["min", "prod", "mean", "last"]
 AGGREGATIONS: dict[str, Callable[[Sequence[float]], float]] = {
@@ -76,10 +76,11 @@ def process_options(opts: Mapping[str, Any]) -> tuple[Aggregation, str]:
     return aggregation, delimiter  # type: ignore[return-value]
 
 
-class ProcessRM(DetailedRM):
+class ProcessRM(LocalRM):
     """A local process reward model; `score` aggregates `score_steps`."""
 
     scale = PROBABILITY
+    kind = "process"
 
     def __init__(
         self,
@@ -94,45 +95,30 @@ class ProcessRM(DetailedRM):
     ) -> None:
         aggregate([1.0], aggregation)  # fail on a bad name now
         split_steps("", step_delimiter)
-        self.reference = reference
-        self.options = options or LoadOptions()
+        super().__init__(
+            reference,
+            options=options,
+            home=home,
+            selector=selector or f"prm:{reference}",
+            profiles=profiles,
+        )
         self.aggregation = aggregation
         self.step_delimiter = step_delimiter
-        self._home = home
-        self._selector = selector or f"prm:{reference}"
-        self._profiles = profiles
-        self.checkpoint: Checkpoint | None = None
 
     @property
     def name(self) -> str:
         """`prm:<model>` with the aggregation and delimiter made explicit."""
         return f"{self._selector}?agg={self.aggregation}&sep={quote(self.step_delimiter, safe='')}"
 
-    def load(self) -> None:
-        """Locate and load the checkpoint and check its head."""
-        if self.checkpoint is not None:
-            return
-        path = locate(self.reference, self._home)
-        profile = resolve_profile(self.reference, path, kind="process", profiles=self._profiles)
-        checkpoint = Checkpoint(self.reference, path, profile, self.options)
+    def _check(self, checkpoint: Checkpoint) -> None:
         labels = int(getattr(checkpoint.model.config, "num_labels", 0))
         if labels not in (1, 2):
             raise RewardError(
                 f"{self.name} has {labels} outputs; a process reward model gives one (a logit) "
                 "or two (incorrect/correct) per step."
             )
-        if profile.step_method == "token" and checkpoint.input_mode != "chat":
+        if checkpoint.profile.step_method == "token" and checkpoint.input_mode != "chat":
             raise RewardError(f"{self.name}: a token-level process model needs a chat template.")
-        self.checkpoint = checkpoint
-
-    def close(self) -> None:
-        """Drop the model."""
-        self.checkpoint = None
-
-    def fingerprint(self) -> dict[str, str]:
-        """The selector (with aggregation and delimiter) and the checkpoint's identity."""
-        checkpoint = self._loaded()
-        return {**super().fingerprint(), **checkpoint.fingerprint()}
 
     def score_steps(
         self, prompt: str, response: str, step_delimiter: str = DEFAULT_DELIMITER
@@ -167,12 +153,6 @@ class ProcessRM(DetailedRM):
         if checkpoint.profile.step_method == "prefix":
             return _by_prefix(checkpoint, split, delimiter, batch_size)
         return _by_token(checkpoint, split, delimiter, batch_size)
-
-    def _loaded(self) -> Checkpoint:
-        if self.checkpoint is None:
-            self.load()
-        assert self.checkpoint is not None
-        return self.checkpoint
 
 
 _StepResult = tuple[tuple[float, ...], tuple[float, ...], int, bool]
