@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
-from itertools import chain
 from typing import Any
 
 from dlmlang.diagnostics import Diagnostic
@@ -71,36 +70,44 @@ def _fences(
     candidates, line_forms = _scanner()
     in_code = False
     counted = start
-    offsets: Iterable[int] = (m.end() for m in candidates.finditer(body, start))
-    if first_at_start and body.startswith(("::", "```"), start):
-        offsets = chain((start,), offsets)
-    for offset in offsets:
+    offset = start if first_at_start and body.startswith(("::", "```"), start) else -1
+    position = start
+    while True:
+        if offset < 0:
+            if in_code:
+                # Inside code only the closing toggle matters: every line that starts
+                # with a backtick fence is one, so skip to it without looking at fences.
+                found = body.find("\n```", position)
+                if found < 0:
+                    return
+                in_code, position, offset = False, found + 1, -1
+                continue
+            candidate = candidates.search(body, position)
+            if candidate is None:
+                return
+            offset = candidate.end()
         match = line_forms.match(body, offset)
+        position, offset = offset, -1
         if match is None:
             continue
         kind = match.lastgroup or ""
         if kind == "CODE_TOGGLE":
-            in_code = not in_code
+            in_code = True
             continue
-        if in_code:
-            continue
-        line += body.count("\n", counted, offset)
-        counted = offset
-        yield offset, line, _FENCES[kind]
+        line += body.count("\n", counted, position)
+        counted = position
+        yield position, line, _FENCES[kind]
 
 
 def _toggles(block: str, first_at_start: bool) -> list[int]:
-    """Offsets of the code toggle lines of one block (the grammar's own pattern)."""
-    candidates, line_forms = _scanner()
-    offsets: Iterable[int] = (m.end() for m in candidates.finditer(block))
-    if first_at_start and block.startswith("```"):
-        offsets = chain((0,), offsets)
-    found = []
-    for offset in offsets:
-        match = line_forms.match(block, offset)
-        if match is not None and match.lastgroup == "CODE_TOGGLE":
-            found.append(offset)
+    """Offsets of the code toggle lines of one block: every line that starts with a
+    backtick fence (the grammar's CODE_TOGGLE takes any such line)."""
+    found = [0] if first_at_start and block.startswith("```") else []
+    found += [match.end() for match in _TOGGLE_LINE.finditer(block)]
     return found
+
+
+_TOGGLE_LINE = re.compile(r"\n(?=```)")
 
 
 Span = tuple[int, int, str]
@@ -216,6 +223,9 @@ class IncrementalParser:
         """How many blocks (or pieces) went through the grammar so far (tests count them)."""
         self.piece_failures = 0
         """Large blocks whose pieces failed to parse and went whole (tests expect none)."""
+        self.in_place_edits = 0
+        """Edits that kept every block boundary (no fence made or unmade, no code state
+        turned): only the edited block was looked at, the rest moved (tests count them)."""
 
     def parse(self, text: str) -> Document:
         """Parse `text`, reusing unchanged blocks from the previous call."""
@@ -278,6 +288,8 @@ class IncrementalParser:
             self._pieces, self._piece_parses = {}, {}
         with_problems = plan.with_problems
         edited = plan.edited
+        if edited is not None:
+            self.in_place_edits += 1
         for index in plan.todo:
             offset, line, start = spans[index]
             end = spans[index + 1][0] if index + 1 < len(spans) else len(source)
@@ -459,11 +471,12 @@ def _reuse_plan(last: _Blocks, body: str, known: tuple[int, int] | None) -> _Pla
         kept_problems.extend(i + shift for i in last.with_problems if i >= from_index)
         return _Plan(new_spans, placed, placed_at, todo, kept_problems, edited, line_delta)
 
-    if not _touches_structure(old, prefix, old_edit_end) and not _touches_structure(
-        body, prefix, new_edit_end
-    ):
-        # No fence or code toggle line was edited, made or unmade: the same blocks as
-        # before, the one holding the edit changed, those after it moved.
+    fences, toggles = _structure_lines(old, prefix, old_edit_end)
+    if not fences and _structure_lines(body, prefix, new_edit_end) == (0, toggles):
+        # No fence line was edited, made or unmade, and the edited lines hold as many code
+        # toggles as before (typing in a "```python" line, say): the code state after them
+        # is as before, so are the blocks; the one holding the edit changed, those after
+        # it moved.
         start = offsets[first]
         old_end = offsets[first + 1] if first + 1 < len(offsets) else len(old)
         edit = _Edit(old[start:old_end], prefix - start, old_edit_end - start, delta)
@@ -484,18 +497,16 @@ def _reuse_plan(last: _Blocks, body: str, known: tuple[int, int] | None) -> _Pla
     return _Plan(new_spans, placed, placed_at, todo, kept_problems, None, line_delta)
 
 
-def _touches_structure(text: str, start: int, end: int) -> bool:
-    """Whether the whole lines holding text[start:end] include a fence or toggle candidate
-    (a line starting with `::` or a backtick fence)."""
+def _structure_lines(text: str, start: int, end: int) -> tuple[int, int]:
+    """(fence candidates, code toggle lines) among the whole lines holding text[start:end]:
+    lines starting with `::`, and lines starting with a backtick fence (always toggles)."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     if line_end < 0:
         line_end = len(text)
-    return (
-        text.startswith(("::", "```"), line_start)
-        or text.find("\n::", line_start, line_end) >= 0
-        or text.find("\n```", line_start, line_end) >= 0
-    )
+    fences = text.count("\n::", line_start, line_end) + text.startswith("::", line_start)
+    toggles = text.count("\n```", line_start, line_end) + text.startswith("```", line_start)
+    return fences, toggles
 
 
 @dataclass(frozen=True, slots=True)

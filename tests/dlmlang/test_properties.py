@@ -215,6 +215,23 @@ def test_an_edit_late_in_a_long_document_parses_one_block() -> None:
     assert _shape(document) == _shape(dlmlang.parse(inserted))
 
 
+def test_typing_in_a_code_toggle_line_parses_one_block() -> None:
+    sections = [
+        f"::instruction::\n### Q\nQuestion {i}?\n### A\n```python\nprint({i})\n```\n"
+        for i in range(300)
+    ]
+    text = "---\ndlm_id: 01JQ7Z0000000000000000000A\nbase_model: x\n---\n\n" + "\n".join(sections)
+    parser = IncrementalParser()
+    parser.parse(text)
+    before = parser.block_parses
+    typed = text.replace("```python\nprint(200)", "```python3 \U0001f600\nprint(200)")
+    document = parser.parse(typed)
+    assert parser.block_parses - before == 1
+    assert parser.in_place_edits == 1  # still a toggle: no block after it was looked at
+    assert document == dlmlang.parse(typed)
+    assert _shape(document) == _shape(dlmlang.parse(typed))
+
+
 def _unchanged(old: str, new: str, slack: int) -> tuple[int, int]:
     """A (prefix, suffix) the editor could report: the true one, less `slack` each side."""
     prefix = 0
