@@ -202,34 +202,41 @@ def test_incremental_parse_survives_line_inserts_deletes_and_typing(
         assert parser.piece_failures == 0
 
 
-def test_an_edit_late_in_a_long_document_parses_one_block() -> None:
-    sections = [f"::instruction::\n### Q\nQuestion {i}?\n### A\nAnswer {i}.\n" for i in range(300)]
-    text = "---\ndlm_id: 01JQ7Z0000000000000000000A\nbase_model: x\n---\n\n" + "\n".join(sections)
-    parser = IncrementalParser()
-    parser.parse(text)
-    before = parser.block_parses
-    inserted = text.replace("Answer 200.", "Answer 200.\nA new line.")
-    document = parser.parse(inserted)
-    assert parser.block_parses - before == 1
-    assert document == dlmlang.parse(inserted)
-    assert _shape(document) == _shape(dlmlang.parse(inserted))
-
-
-def test_typing_in_a_code_toggle_line_parses_one_block() -> None:
+def _edit_long_document(answer: str, old: str, new: str) -> IncrementalParser:
+    """Parse 300 instruction sections whose answers are `answer` (with `{i}`), replace
+    `old` by `new` once, and check the incremental parse against a fresh one."""
     sections = [
-        f"::instruction::\n### Q\nQuestion {i}?\n### A\n```python\nprint({i})\n```\n"
-        for i in range(300)
+        f"::instruction::\n### Q\nQuestion {i}?\n### A\n{answer.format(i=i)}" for i in range(300)
     ]
     text = "---\ndlm_id: 01JQ7Z0000000000000000000A\nbase_model: x\n---\n\n" + "\n".join(sections)
     parser = IncrementalParser()
     parser.parse(text)
-    before = parser.block_parses
-    typed = text.replace("```python\nprint(200)", "```python3 \U0001f600\nprint(200)")
-    document = parser.parse(typed)
-    assert parser.block_parses - before == 1
+    parser.block_parses = parser.in_place_edits = 0
+    edited = text.replace(old, new)
+    document = parser.parse(edited)
+    assert document == dlmlang.parse(edited)
+    assert _shape(document) == _shape(dlmlang.parse(edited))
+    return parser
+
+
+def test_an_edit_late_in_a_long_document_parses_one_block() -> None:
+    parser = _edit_long_document("Answer {i}.\n", "Answer 200.", "Answer 200.\nA new line.")
+    assert parser.block_parses == 1 and parser.in_place_edits == 1
+
+
+def test_typing_in_a_code_toggle_line_parses_one_block() -> None:
+    answer = "```python\nprint({i})\n```\n"
+    parser = _edit_long_document(
+        answer, "```python\nprint(200)", "```python3 \U0001f600\nprint(200)"
+    )
+    assert parser.block_parses == 1
     assert parser.in_place_edits == 1  # still a toggle: no block after it was looked at
-    assert document == dlmlang.parse(typed)
-    assert _shape(document) == _shape(dlmlang.parse(typed))
+
+
+def test_adding_a_code_toggle_line_splits_the_rest_again() -> None:
+    answer = "```python\nprint({i})\n```\n"
+    parser = _edit_long_document(answer, "print(200)\n", "print(200)\n```\n")
+    assert parser.in_place_edits == 0
 
 
 def _unchanged(old: str, new: str, slack: int) -> tuple[int, int]:
