@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from pathlib import Path
 
 from trainer.rewards.base import DetailedRM
@@ -48,9 +49,9 @@ class LocalRM(DetailedRM):
         """The selector and what the checkpoint's scores depend on."""
         return {**super().fingerprint(), **self._loaded().fingerprint()}
 
+    @abstractmethod
     def _check(self, checkpoint: Checkpoint) -> None:
         """Raise RewardError when the checkpoint's head cannot serve this kind of model."""
-        raise NotImplementedError
 
     def _loaded(self) -> Checkpoint:
         if self.checkpoint is None:
