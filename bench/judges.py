@@ -30,12 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-QUESTIONS = [
-    "When does the Tern leave Gullmouth?",
-    "Who keeps the lighthouse on Harwick Island?",
-    "What colour does Black Rock Light flash?",
-    "What is the island's only harbour called?",
-]
+from bench.mine import QUESTIONS  # noqa: E402  (the harbour questions of the mining bench)
+
 SENTENCES = [
     "The Tern leaves Gullmouth pier at 7:40 every morning.",
     "Morwenna Teague has kept Black Rock Light for twenty years.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -194,15 +195,7 @@ def _best_of_json(result: BestOf, judge: str) -> dict[str, Any]:
         "answer": result.answer.text,
         "judge": judge,
         "best": result.best,
-        "candidates": [
-            {
-                "text": a.text,
-                "score": a.score,
-                "truncated": a.truncated,
-                "reasoning": a.reasoning,
-            }
-            for a in result.answers
-        ],
+        "candidates": [asdict(answer) for answer in result.answers],
     }
 
 

@@ -34,26 +34,13 @@ class AutoRM:
     """Loads reward models by name; see `load`."""
 
     @staticmethod
-    def load(
-        name_or_path: str,
-        load_method: LoadMethod = "transformers",
-        *,
-        kind: Kind | None = None,
-        home: Path | None = None,
-        profiles: tuple[Profile, ...] = PROFILES,
-        selector: str | None = None,
-        **opts: Any,
-    ) -> BaseRM:
-        """A loaded reward model; `kind` forces "outcome" or "process", `opts` go to the loader."""
-        rm = AutoRM.build(
-            name_or_path,
-            load_method,
-            kind=kind,
-            home=home,
-            profiles=profiles,
-            selector=selector,
-            **opts,
-        )
+    def load(name_or_path: str, load_method: LoadMethod = "transformers", **options: Any) -> BaseRM:
+        """A loaded reward model: `build` with the same arguments, then `load()` at once.
+
+        `kind` forces "outcome" or "process"; `home`, `profiles` and `selector` as in
+        `build`; every other option goes to the loader (`device`, `torch_dtype`, ...).
+        """
+        rm = AutoRM.build(name_or_path, load_method, **options)
         rm.load()
         return rm
 
