@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -11,11 +10,18 @@ import typer
 
 from dlm.documents import load_valid_document
 from dlm.errors import EXIT_USAGE, CliError
+from dlm.jsonout import to_json
 from dlm.judging import (
     DEFAULT_JUDGE,
+    DEFAULT_MAX_OUTPUT,
+    DEFAULT_MAX_REASONING,
     JUDGE_HELP,
     JudgeCacheOption,
+    JudgeEnvOption,
     JudgeFlags,
+    JudgeMaxOutputOption,
+    JudgeMaxReasoningOption,
+    JudgeRecordCommandOption,
     JudgeTimeoutOption,
     JudgeUrlOption,
     RubricOption,
@@ -67,6 +73,10 @@ def prompt(
     judge_cache: JudgeCacheOption = None,
     judge_url: JudgeUrlOption = None,
     rubric: RubricOption = None,
+    judge_max_output: JudgeMaxOutputOption = DEFAULT_MAX_OUTPUT,
+    judge_max_reasoning: JudgeMaxReasoningOption = DEFAULT_MAX_REASONING,
+    judge_env: JudgeEnvOption = None,
+    judge_record_command: JudgeRecordCommandOption = False,
     backend: BackendOption = Backend.HF,
     tensor_parallel_size: TensorParallelOption = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")] = False,
@@ -81,7 +91,18 @@ def prompt(
     Example: dlm prompt notes.dlm "Who keeps the light?" --best-of 4 --judge reward
     """
     choice = BackendChoice(backend, tensor_parallel_size)
-    flags = _judge_flags(best_of, judge, judge_timeout, judge_cache, judge_url, rubric)
+    flags = _judge_flags(
+        best_of,
+        judge,
+        judge_timeout,
+        judge_cache,
+        judge_url,
+        rubric,
+        max_output=judge_max_output,
+        max_reasoning=judge_max_reasoning,
+        keep_env=tuple(judge_env or ()),
+        record_command=judge_record_command,
+    )
     temperature = _temperature(temp, best_of)
     loaded = load_valid_document(path)
     from trainer.runtime import set_offline
@@ -142,7 +163,7 @@ def prompt(
                 _echo_scores(result, rater.name)
     finally:
         sampler.close()
-    typer.echo(json.dumps(summary, indent=2) if as_json else answer)
+    typer.echo(to_json(summary) if as_json else answer)
 
 
 def _judge_flags(
@@ -152,10 +173,25 @@ def _judge_flags(
     cache: Path | None,
     url: str | None,
     rubric: Path | None,
+    *,
+    max_output: int = DEFAULT_MAX_OUTPUT,
+    max_reasoning: int = DEFAULT_MAX_REASONING,
+    keep_env: tuple[str, ...] = (),
+    record_command: bool = False,
 ) -> JudgeFlags | None:
     """The judge of --best-of N (N > 1); judge flags without it are a usage error."""
     if best_of > 1:
-        return JudgeFlags(judge or DEFAULT_JUDGE, timeout, cache, url, rubric)
+        return JudgeFlags(
+            judge or DEFAULT_JUDGE,
+            timeout,
+            cache,
+            url,
+            rubric,
+            max_output=max_output,
+            max_reasoning=max_reasoning,
+            keep_env=keep_env,
+            record_command=record_command,
+        )
     given = [
         flag
         for flag, value in (
@@ -163,6 +199,8 @@ def _judge_flags(
             ("--judge-cache", cache),
             ("--judge-url", url),
             ("--rubric", rubric),
+            ("--judge-env", keep_env or None),
+            ("--judge-record-command", record_command or None),
         )
         if value is not None
     ]

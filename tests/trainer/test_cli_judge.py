@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shlex
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from trainer.judges import CliJudge, JudgeError, JudgeItem, Judgement
+from trainer.judges.base import DEFAULT_MAX_OUTPUT
 
 SCRIPT = Path(__file__).parent / "scripts" / "judge.py"
 ITEMS = [JudgeItem("Who keeps the light?", "Morwenna."), JudgeItem("Who?", "Teague")]
@@ -72,3 +74,57 @@ def test_empty_or_unsplittable_command() -> None:
         CliJudge("")
     with pytest.raises(JudgeError, match="cannot split"):
         CliJudge('python "unclosed')
+
+
+HOSTILE = Path(__file__).parent / "scripts" / "hostile_judge.py"
+
+
+def hostile(*args: str, timeout: float = 10.0, max_output: int = DEFAULT_MAX_OUTPUT) -> CliJudge:
+    """A judge running the contract-breaking script with `args` (its mode first)."""
+    command = shlex.join([sys.executable, str(HOSTILE), *args])
+    return CliJudge(command, timeout=timeout, max_output=max_output)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("digits", "400"), r"the number 1{10}\.\.\. is outside the range of a float"),
+        (("digits", "5000"), r"the number 1{10}\.\.\. is outside the range of a float"),
+        (("raw", '{"score": 1e400}'), r"the number 1e400 is outside the range of a float"),
+        (("raw", '{"score": -1E+999}'), r"the number -1E\+999 is outside the range of a float"),
+        (("raw", '{"score": Infinity}'), r"holds Infinity, which is not a JSON number"),
+        (("raw", '{"score": -Infinity}'), r"holds -Infinity, which is not a JSON number"),
+        (("raw", '{"score": 1, "n": NaN}'), r"holds NaN, which is not a JSON number"),
+        (("raw", '{"score": false}'), r'"score" must be a number, not False'),
+        (("raw", '{"score": 1, "score": 2}'), r'gives "score" twice'),
+        (("raw", '{"score": 1, "reasoning": 5}'), r'"reasoning" must be a string'),
+        (("deep", "100000"), r"nested too deeply"),
+    ],
+)
+def test_hostile_answers_are_clear_judge_errors(args: tuple[str, ...], message: str) -> None:
+    subject = hostile(*args)
+    with pytest.raises(JudgeError, match=message) as caught:
+        subject.score(ITEMS[:1])
+    assert str(caught.value).startswith(subject.name + ": ")
+    assert "Print" in str(caught.value)  # the fix
+
+
+def test_numbers_in_range_still_parse() -> None:
+    answers = ['{"score": 1e300}', '{"score": -7}', '{"score": 1' + "0" * 300 + "}"]
+    scores = [hostile("raw", answer).score(ITEMS[:1])[0].score for answer in answers]
+    assert scores == [1e300, -7.0, 1e300]
+
+
+def test_output_over_the_limit_stops_the_judge_early() -> None:
+    subject = hostile("flood", timeout=60.0, max_output=64 * 1024)
+    started = time.monotonic()
+    with pytest.raises(JudgeError, match=r"more than 65536 bytes.*--judge-max-output"):
+        subject.score(ITEMS[:1])
+    assert time.monotonic() - started < 20  # read as it comes, not when the judge is done
+
+
+def test_output_at_the_limit_is_read_whole() -> None:
+    answer = '{"score": 0.25}'
+    assert hostile("raw", answer, max_output=len(answer) + 1).score(ITEMS[:1]) == [Judgement(0.25)]
+    with pytest.raises(JudgeError, match="--judge-max-output"):
+        hostile("raw", answer, max_output=len(answer)).score(ITEMS[:1])

@@ -1,11 +1,11 @@
-"""`--judge` selectors -> judges: one table, read top to bottom (spec §8)."""
+"""`--judge` selectors -> judges: one table, read top to bottom (docs/judges.md)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from trainer.judges.base import Judge, JudgeError
+from trainer.judges.base import DEFAULT_MAX_OUTPUT, Judge, JudgeError
 from trainer.judges.cli import DEFAULT_TIMEOUT_S, CliJudge
 from trainer.judges.reward_model import RewardModelJudge
 from trainer.judges.sway import SwayJudge
@@ -46,8 +46,15 @@ def make_judge(
     cache_dir: Path | None = None,
     judge_url: str | None = None,
     rubric: Path | None = None,
+    max_output: int = DEFAULT_MAX_OUTPUT,
+    keep_env: tuple[str, ...] = (),
+    record_command: bool = False,
 ) -> Judge:
-    """The judge for `selector` (cached in `cache_dir` if given); unknown ones list the valid."""
+    """The judge for `selector` (cached in `cache_dir` if given); unknown ones list the valid.
+
+    `max_output` bounds a `cli:` judge's stdout and an `api:` judge's HTTP body (bytes);
+    `keep_env` and `record_command` are the `cli:` judge's (docs/judges.md).
+    """
     judge = _make(
         selector,
         model=model,
@@ -58,6 +65,9 @@ def make_judge(
         reward_dir=reward_dir,
         judge_url=judge_url,
         rubric=rubric,
+        max_output=max_output,
+        keep_env=keep_env,
+        record_command=record_command,
     )
     if cache_dir is None:
         return judge
@@ -91,6 +101,9 @@ def _make(
     reward_dir: Path | None = None,
     judge_url: str | None = None,
     rubric: Path | None = None,
+    max_output: int = DEFAULT_MAX_OUTPUT,
+    keep_env: tuple[str, ...] = (),
+    record_command: bool = False,
 ) -> Judge:
     context: dict[str, Any] = {
         "model": model,
@@ -101,6 +114,9 @@ def _make(
         "reward_dir": reward_dir,
         "judge_url": judge_url,
         "rubric": rubric,
+        "max_output": max_output,
+        "keep_env": keep_env,
+        "record_command": record_command,
     }
     if selector == "sway":
         return SwayJudge(model, tokenizer, system_prompt=system_prompt)
@@ -133,10 +149,18 @@ def _make(
     if selector.startswith("api:"):
         from trainer.rewards.llm_judge import load_api_rm
 
-        rm = load_api_rm(selector[4:], judge_url, rubric=rubric, timeout=timeout)
+        rm = load_api_rm(
+            selector[4:], judge_url, rubric=rubric, timeout=timeout, max_output=max_output
+        )
         return RewardJudge(rm, system_prompt=system_prompt)
     if selector.startswith("cli:"):
-        return CliJudge(selector[4:], timeout=timeout)
+        return CliJudge(
+            selector[4:],
+            timeout=timeout,
+            max_output=max_output,
+            keep_env=keep_env,
+            record_command=record_command,
+        )
     known = "; ".join(f"{name} ({what})" for name, what in SELECTORS)
     raise JudgeError(f"Unknown judge {selector!r}. Judges: {known}.")
 

@@ -3,7 +3,8 @@
 Retried: timeouts, connection errors, HTTP 408, 429 (after `Retry-After` when the
 server sends one) and 5xx, with exponential backoff and jitter. Never retried: any
 other HTTP status, and an answer that arrived but is wrong (that is the caller's to
-judge). The API key goes into the `Authorization` header and nowhere else.
+judge). The API key goes into the `Authorization` header and nowhere else. An answer
+is read up to `max_body` bytes and no further.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from trainer.judges.base import DEFAULT_MAX_OUTPUT
+
 log = logging.getLogger("dlm.rewards")
 
 _EXCERPT = 300
+_ERROR_BODY = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +74,15 @@ class ChatEndpoint:
         api_key: str | None = None,
         timeout: float = 60.0,
         retry: RetryPolicy | None = None,
+        max_body: int = DEFAULT_MAX_OUTPUT,
     ) -> None:
         self.url = chat_url(api_base)
         self.shown = public_url(self.url)
         """The URL without user info or query: what messages may show."""
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
+        self.max_body = max_body
+        """The most bytes an answer may have; a longer one is an error, not read on."""
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
@@ -122,9 +129,14 @@ class ChatEndpoint:
                 continue
             try:
                 return json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+            except ValueError:
                 raise EndpointError(
                     f"the answer is not JSON: {_excerpt(raw)!r}; is {self.shown} an "
+                    "OpenAI-compatible endpoint?"
+                ) from None
+            except RecursionError:
+                raise EndpointError(
+                    f"the answer is JSON nested too deeply to read; is {self.shown} an "
                     "OpenAI-compatible endpoint?"
                 ) from None
         raise AssertionError("unreachable")
@@ -133,8 +145,7 @@ class ChatEndpoint:
         request = urllib.request.Request(self.url, data=data, headers=self._headers, method="POST")
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
-                body: bytes = response.read()
-                return body
+                body: bytes = response.read(self.max_body + 1)
         except urllib.error.HTTPError as error:
             text = _excerpt(_read(error))
             if error.code in (408, 429) or error.code >= 500:
@@ -148,6 +159,12 @@ class ChatEndpoint:
             if isinstance(reason, TimeoutError):
                 raise _TransientError(f"no answer within {self.timeout:g} s") from None
             raise _TransientError(f"cannot reach {self.shown} ({reason})") from None
+        if len(body) > self.max_body:
+            raise EndpointError(
+                f"the answer is more than {self.max_body} bytes, so it was not read on; "
+                "raise --judge-max-output if the server is right to send that much"
+            )
+        return body
 
 
 def chat_url(api_base: str) -> str:
@@ -205,7 +222,7 @@ def _retry_after(value: str | None) -> float | None:
 
 def _read(error: urllib.error.HTTPError) -> bytes:
     try:
-        return error.read()
+        return error.read(_ERROR_BODY)
     except (OSError, http.client.HTTPException):
         return b""
 

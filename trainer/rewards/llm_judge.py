@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Literal
 
+from trainer.judges.base import DEFAULT_MAX_OUTPUT
 from trainer.rewards.base import (
     DetailedRM,
     Messages,
@@ -68,6 +69,7 @@ class LLMJudge(DetailedRM):
         max_tokens: int = DEFAULT_MAX_TOKENS,
         response_format: ResponseFormat = "auto",
         selector: str | None = None,
+        max_output: int = DEFAULT_MAX_OUTPUT,
     ) -> None:
         self.model = model
         self._selector = selector or f"api:{model}"
@@ -83,7 +85,9 @@ class LLMJudge(DetailedRM):
                 f"not {response_format!r}."
             )
         try:
-            self.endpoint = ChatEndpoint(api_base, api_key=api_key, timeout=timeout, retry=retry)
+            self.endpoint = ChatEndpoint(
+                api_base, api_key=api_key, timeout=timeout, retry=retry, max_body=max_output
+            )
         except ValueError as error:
             raise RewardError(f"{self.name}: {error} (--judge-url).") from None
         self.concurrency = concurrency
@@ -217,6 +221,12 @@ class LLMJudge(DetailedRM):
             score, reasoning = parse_verdict(content, self.rubric)
         except ValueError as error:
             raise ValueError(f"{error}; the reply was {_cut(content)!r}") from None
+        except OverflowError:
+            raise ValueError(
+                f'"score" is outside the range of a float; the reply was {_cut(content)!r}'
+            ) from None
+        except RecursionError:
+            raise ValueError(f"the reply is nested too deeply to read: {_cut(content)!r}") from None
         return RewardDetails(
             score,
             self.scale.to_common(score),
