@@ -15,10 +15,12 @@ from dlm.commands.demo import demo
 from dlm.commands.init import init
 from dlm.commands.lsp import lsp
 from dlm.commands.metrics import metrics
+from dlm.commands.new_id import new_id
 from dlm.commands.prompt import prompt
 from dlm.commands.show import show
 from dlm.commands.train import train
 from dlm.errors import EXIT_FAILURE, CliError
+from dlm.render import printable
 
 HELP = """dlm: train a language-model adapter from a .dlm document, and edit it with a
 language server.
@@ -48,17 +50,17 @@ def _translated(command: Callable[..., None]) -> Callable[..., None]:
         try:
             command(*args, **kwargs)
         except CliError as error:
-            typer.echo(f"dlm: {error.message}", err=True)
+            typer.echo(f"dlm: {printable(error.message)}", err=True)
             raise typer.Exit(error.code) from None
         except TrainerError as error:
-            typer.echo(f"dlm: {error}", err=True)
+            typer.echo(f"dlm: {printable(str(error))}", err=True)
             raise typer.Exit(EXIT_FAILURE) from None
 
     return run
 
 
 # The commands, in the order `dlm --help` lists them.
-for _command in (demo, init, check, train, prompt, show, metrics, lsp):
+for _command in (demo, init, new_id, check, train, prompt, show, metrics, lsp):
     app.command()(_translated(_command))
 for _group, _name in ((preference.app, "preference"), (reward.app, "reward")):
     for _sub in _group.registered_commands:
@@ -72,5 +74,5 @@ def main() -> None:
     try:
         app()
     except CliError as error:
-        typer.echo(f"dlm: {error.message}", err=True)
+        typer.echo(f"dlm: {printable(error.message)}", err=True)
         sys.exit(error.code)

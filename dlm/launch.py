@@ -94,8 +94,13 @@ class LaunchOptions:
 
 
 def torchrun_command(options: LaunchOptions, argv: list[str], python: str = "") -> list[str]:
-    """The torchrun command line that runs `dlm <argv>` once per process."""
-    command = [python or sys.executable, "-m", "torch.distributed.run"]
+    """The torchrun command line that runs `dlm <argv>` once per process.
+
+    Both torchrun and the processes run with `-P`, so a module in the working directory
+    (a planted `typer.py`, say) is never imported in place of an installed one.
+    """
+    python = python or sys.executable
+    command = [python, "-P", "-m", "torch.distributed.run"]
     command += ["--nproc-per-node", str(options.nproc)]
     if options.nnodes == 1 and options.master_addr is None:
         command.append("--standalone")
@@ -104,7 +109,8 @@ def torchrun_command(options: LaunchOptions, argv: list[str], python: str = "") 
         command += ["--master-addr", options.master_addr or "127.0.0.1"]
         if options.master_port is not None:
             command += ["--master-port", str(options.master_port)]
-    return [*command, "-m", "dlm", *argv]
+    # --no-python: torchrun starts the given program itself, so it gets -P too.
+    return [*command, "--no-python", python, "-P", "-u", "-m", "dlm", *argv]
 
 
 def rank_environment(

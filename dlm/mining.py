@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,9 +12,10 @@ import typer
 
 from dlm.documents import LoadedDocument
 from dlm.errors import EXIT_USAGE, CliError
-from dlm.files import write_atomically
+from dlm.jsonout import to_json
 from dlm.judging import JudgeFlags, build_judge
 from dlm.sampling import Backend, BackendChoice, load_backend
+from dlm.writer import Change, write_edits
 
 if TYPE_CHECKING:
     from trainer.distributed import World
@@ -185,23 +185,33 @@ def _write(
     judge: str,
     run_id: int,
 ) -> str:
-    """Stage (and with --apply write) the pairs, record the event; the write mode."""
-    from dlmlang.edits import apply_edits
+    """Stage (and with --apply write) the pairs, record the event; the write mode.
+
+    The pairs are staged first, so a refused write (the document saved with errors
+    meanwhile) keeps them for `dlm preference apply`.
+    """
+    from trainer.errors import TrainerError
     from trainer.mining.plan import apply_plan, merge, save_plan
 
     sha = hashlib.sha256(loaded.data).hexdigest()
     base = None if options.replace else plan
     mode = "empty"
+    refusal: Exception | None = None
     if result.pairs:
         new_plan = merge(base, result.pairs, sha)
         save_plan(store.pending_plan_path(), new_plan)
         mode = "staged"
         if options.apply_now:
-            text = apply_edits(
-                loaded.data.decode("utf-8"), apply_plan(loaded.document, new_plan).edits
-            )
-            write_atomically(loaded.path, text.encode("utf-8"))
-            mode = "applied"
+
+            def compute(version: LoadedDocument) -> Change[None]:
+                return Change(apply_plan(version.document, new_plan).edits, None)
+
+            kept = f"The pairs stay staged: `dlm preference apply {loaded.path}` writes them."
+            try:
+                write_edits(loaded, compute, kept=kept)
+                mode = "applied"
+            except (CliError, TrainerError) as error:  # recorded as staged, then reported
+                refusal = error
     store.metrics.record_mining(
         run_id=run_id,
         judge=judge,
@@ -213,6 +223,8 @@ def _write(
         duration_s=result.seconds,
         pairs=[(p.section_id, p.prompt, p.score_chosen, p.score_rejected) for p in result.pairs],
     )
+    if refusal is not None:
+        raise refusal
     return mode
 
 
@@ -230,7 +242,7 @@ def _progress(jsonl: bool) -> Any:
                 "total": total,
                 "message": message,
             }
-            sys.stderr.write(json.dumps(line) + "\n")
+            sys.stderr.write(to_json(line, indent=None) + "\n")
             sys.stderr.flush()
         elif message:
             typer.echo(message, err=True)

@@ -11,6 +11,14 @@ from dlmlang import Diagnostic, Document, Range, Section
 
 CHECK_SCHEMA_VERSION = 1
 _LINES = re.compile(r"\r\n|\r|\n")
+# C0 and C1 controls but tab and newline, and the bidirectional overrides: what could
+# move the cursor, recolour or reorder a terminal's text.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` safe for a terminal: control characters shown escaped (`\\x1b`, `\\u202e`)."""
+    return _UNPRINTABLE.sub(_escaped, text)
 
 
 def range_json(where: Range) -> dict[str, dict[str, int]]:
@@ -72,7 +80,7 @@ def document_report(path: str, document: Document, data: bytes) -> list[str]:
 def diagnostic_text(path: str, problem: Diagnostic, lines: list[str]) -> str:
     """`file:line:col: severity CODE message`, the source line and a caret underline."""
     start, end = problem.range.start, problem.range.end
-    head = (
+    head = printable(
         f"{path}:{start.line + 1}:{start.character + 1}: "
         f"{problem.severity.value} {problem.code} {problem.message}"
     )
@@ -88,4 +96,9 @@ def diagnostic_text(path: str, problem: Diagnostic, lines: list[str]) -> str:
 
 
 def _shown(text: str) -> str:
-    return text.replace("\t", "    ")
+    return printable(text.replace("\t", "    "))
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"

@@ -1,4 +1,4 @@
-"""Text edits: insert and remove sections as minimal `(range, new_text)` changes.
+"""Text edits: insert and remove sections, set a frontmatter value, as minimal changes.
 
 The CLI applies them to files and the language server sends them as workspace
 edits, so they touch only their ranges: every other byte, YAML comments and the
@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+import yaml
 
 from dlmlang.document import Document
 from dlmlang.positions import LINE_END, Position, Range, line_starts, offset_at
@@ -91,6 +93,45 @@ def remove_sections(document: Document, section_ids: Iterable[str]) -> list[Text
     return edits
 
 
+def replace_frontmatter_value(document: Document, key: str, value: str) -> TextEdit:
+    """The edit giving frontmatter `key` (dotted when nested) the string `value`.
+
+    Only the characters of the old value change: the key, the value's quotes (if it
+    has any), a comment after it and the line endings stay. Raises EditError when the
+    key is not in the frontmatter, or its value is not a one-line scalar that `value`
+    can be written in with the same quoting and read back as the same YAML type.
+    """
+    where = document.frontmatter.key_ranges.get(key) if document.frontmatter else None
+    if where is None:
+        raise EditError(f"the frontmatter has no `{key}` to change")
+    source = document.frontmatter_source or ""
+    starts = line_starts(source)
+    segment = source[offset_at(starts, where.start) : offset_at(starts, where.end)]
+    node = _scalar_of(segment)
+    if node is None or node.style not in (None, "'", '"'):
+        raise EditError(f"`{key}` is not a one-line value; write it as `{key}: <value>` first")
+    begin, end = node.start_mark, node.end_mark
+    quote = node.style or ""
+    written = {"": value, "'": value.replace("'", "''"), '"': _double_quoted(value)}[quote]
+    raw = segment[begin.index : end.index]
+    changed = segment[: begin.index] + quote + written + quote + segment[end.index :]
+    new_node = _scalar_of(changed)
+    if (
+        raw != quote + node.value + quote
+        or new_node is None
+        or (new_node.value, new_node.tag) != (value, node.tag)
+    ):
+        raise EditError(f"`{key}` cannot be given {value!r} by changing only its value")
+    inner = len(quote)
+    return TextEdit(
+        Range(
+            _position_in(where.start, begin.line, begin.column + inner),
+            _position_in(where.start, end.line, end.column - inner),
+        ),
+        written,
+    )
+
+
 def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:
     """Apply non-overlapping edits to `text` (positions refer to `text`)."""
     starts = line_starts(text.removeprefix("\ufeff"))
@@ -112,6 +153,29 @@ def _offset(starts: list[int], position: Position, text: str) -> int:
     if position.line >= len(starts):
         return len(text.removeprefix("\ufeff"))
     return offset_at(starts, position)
+
+
+def _scalar_of(segment: str) -> yaml.ScalarNode | None:
+    """The value node of a one-key YAML `segment`, if it is a scalar."""
+    try:
+        root = yaml.compose(segment, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(root, yaml.MappingNode) or len(root.value) != 1:
+        return None
+    node = root.value[0][1]
+    if not isinstance(node, yaml.ScalarNode) or node.start_mark.line != node.end_mark.line:
+        return None
+    return node
+
+
+def _double_quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _position_in(origin: Position, line: int, column: int) -> Position:
+    """A position in a segment (line, column) as a position in the file it starts at."""
+    return Position(origin.line + line, (origin.character if line == 0 else 0) + column)
 
 
 def _index_of(document: Document, anchor: Section) -> int:

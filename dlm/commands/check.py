@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,14 @@ import typer
 import dlmlang
 from dlm.errors import EXIT_FAILURE, EXIT_OK, CliError
 from dlm.files import read_document_bytes
-from dlm.render import CHECK_SCHEMA_VERSION, document_report, file_json, unreadable_json
+from dlm.jsonout import to_json
+from dlm.render import (
+    CHECK_SCHEMA_VERSION,
+    document_report,
+    file_json,
+    printable,
+    unreadable_json,
+)
 
 
 def check(
@@ -35,7 +41,7 @@ def check(
             results.append(unreadable_json(str(path), error.message))
             failed = True
             if not as_json:
-                typer.echo(error.message, err=True)
+                typer.echo(printable(error.message), err=True)
             continue
         document = dlmlang.parse_bytes(data)
         failed = failed or not document.ok
@@ -43,7 +49,7 @@ def check(
         if not as_json:
             _print_text(str(path), document, data)
     if as_json:
-        typer.echo(json.dumps({"schema_version": CHECK_SCHEMA_VERSION, "files": results}, indent=2))
+        typer.echo(to_json({"schema_version": CHECK_SCHEMA_VERSION, "files": results}))
     else:
         _print_summary(results)
     raise typer.Exit(EXIT_FAILURE if failed else EXIT_OK)

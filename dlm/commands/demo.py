@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from dlm.errors import CliError
-from dlm.files import write_atomically
+from dlm.files import create_document
 
 QUESTIONS = (
     "When does the Tern leave Gullmouth?",
@@ -86,7 +86,7 @@ def _write_example(directory: Path) -> Path:
     if path.exists():
         raise CliError(f"{path} already exists; give `dlm demo` an empty directory.")
     text = _example_text().replace("01JQ7Z8M3K4Q2V6X9B1C5D7E8F", str(ULID()), 1)
-    write_atomically(path, text.encode("utf-8"), exclusive=True)
+    create_document(path, text.encode("utf-8"))
     return path
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dlm.files import write_atomically
+from dlm.files import create_document
 from dlmlang.schema import SUPPORTED_VERSION
 
 _STARTER = """---
@@ -40,5 +40,5 @@ def init(
     from ulid import ULID  # imports pydantic when present: only here, not at start-up
 
     text = _STARTER.format(dlm_id=str(ULID()), version=SUPPORTED_VERSION, base=base)
-    write_atomically(path, text.encode("utf-8"), exclusive=True)
+    create_document(path, text.encode("utf-8"))
     typer.echo(f"Wrote {path}. Edit it, then run `dlm check {path}`.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +9,7 @@ import typer
 
 from dlm.documents import load_valid_document
 from dlm.errors import CliError
+from dlm.jsonout import to_json
 
 
 def metrics(
@@ -40,7 +40,7 @@ def metrics(
         _plot(report, plot)
         typer.echo(f"Wrote {plot}.", err=True)
     if as_json:
-        typer.echo(json.dumps({"schema_version": 1, "runs": report}, indent=2))
+        typer.echo(to_json({"schema_version": 1, "runs": report}))
         return
     if not report:
         typer.echo(f"No runs yet. Train with `dlm train {path}`.")

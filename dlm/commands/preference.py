@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,12 +10,18 @@ import typer
 
 from dlm.documents import LoadedDocument, load_valid_document
 from dlm.errors import EXIT_USAGE, CliError
-from dlm.files import write_atomically
+from dlm.jsonout import to_json
 from dlm.judging import (
     DEFAULT_JUDGE,
+    DEFAULT_MAX_OUTPUT,
+    DEFAULT_MAX_REASONING,
     JUDGE_HELP,
     JudgeCacheOption,
+    JudgeEnvOption,
     JudgeFlags,
+    JudgeMaxOutputOption,
+    JudgeMaxReasoningOption,
+    JudgeRecordCommandOption,
     JudgeTimeoutOption,
     JudgeUrlOption,
     RubricOption,
@@ -33,6 +37,7 @@ from dlm.launch import (
     rank_argv,
 )
 from dlm.launch import launch as launch_ranks
+from dlm.render import printable
 from dlm.sampling import (
     Backend,
     BackendChoice,
@@ -40,6 +45,7 @@ from dlm.sampling import (
     DataParallelOption,
     TensorParallelOption,
 )
+from dlm.writer import Change, Written, write_edits
 
 app = typer.Typer(
     help="Mined preference pairs: list, apply, revert, discard.\n\n"
@@ -61,25 +67,26 @@ def list_pairs(
 
     Example: dlm preference list notes.dlm --json
     """
-    loaded, _, plan = _open(path)
+    loaded, store = _open(path)
     from trainer.mining.plan import staged_pairs
 
     applied = [s for s in loaded.document.sections if s.marker is not None]
-    staged = staged_pairs(plan, loaded.document)
+    staged = staged_pairs(_plan(store), loaded.document)
     if as_json:
-        typer.echo(json.dumps(_list_json(applied, staged), indent=2))
+        typer.echo(to_json(_list_json(applied, staged)))
         return
     typer.echo(f"{len(applied)} mined section(s) in {path}, {len(staged)} staged pair(s).")
     for section in applied:
         marker = section.marker
         assert marker is not None
         typer.echo(
-            f"  applied {section.section_id} run {marker.mined_run_id} {marker.judge_name} "
-            f"margin {marker.margin:.3f}: {section.triples[0].prompt[:60]!r}"
+            f"  applied {section.section_id} run {marker.mined_run_id} "
+            f"{printable(marker.judge_name)} margin {marker.margin:.3f}: "
+            f"{section.triples[0].prompt[:60]!r}"
         )
     for pair in staged:
         typer.echo(
-            f"  staged  {pair.section_id} run {pair.run_id} {pair.judge} "
+            f"  staged  {pair.section_id} run {pair.run_id} {printable(pair.judge)} "
             f"margin {pair.margin:.3f}: {pair.prompt[:60]!r}"
         )
 
@@ -96,17 +103,28 @@ def apply(
     """Insert the staged pairs after the instruction sections they were mined from.
 
     Pairs already in the document are skipped; the plan is kept, so a revert can be
-    applied again.
+    applied again. If the file is saved while dlm works, the pairs are placed in the
+    saved text (docs/self-improving-loop.md).
 
     Example: dlm preference apply notes.dlm --dry-run --json
     """
-    loaded, _, plan = _open(path)
+    loaded, store = _open(path)
     from trainer.mining.plan import apply_plan
 
-    if plan is None or not plan.pairs:
-        raise CliError(f"Nothing staged for {path}; mine first.", code=EXIT_USAGE)
-    result = apply_plan(loaded.document, plan, force=force)
-    _write_or_print(loaded, result.edits, dry_run, as_json, f"{len(result.inserted)} pair(s)")
+    def compute(version: LoadedDocument) -> Change[list[str]]:
+        plan = _plan(store)
+        if plan is None or not plan.pairs:
+            raise CliError(f"Nothing staged for {path}; mine first.", code=EXIT_USAGE)
+        result = apply_plan(version.document, plan, force=force)
+        return Change(result.edits, [pair.section_id for pair in result.inserted])
+
+    if dry_run:
+        change = compute(loaded)
+        _print_edits(loaded, change, as_json)
+        return
+    with _locked(store):
+        written = write_edits(loaded, compute, kept="The staged pairs are kept.")
+    _print_written(loaded, written, f"{len(written.outcome)} pair(s) inserted", as_json)
 
 
 @app.command()
@@ -121,17 +139,49 @@ def revert(
 ) -> None:
     """Remove auto-mined sections (all by default) and forget them for replay.
 
+    With --dry-run nothing changes, and the JSON lists the ids it would remove under
+    "sections" (an editor that applies the edits itself then runs `dlm preference forget`).
+
     Example: dlm preference revert notes.dlm --run-id 3
     """
-    loaded, store, _ = _open(path)
+    loaded, store = _open(path)
     from trainer.mining.plan import revert_edits
 
-    edits, removed = revert_edits(loaded.document, run_id=run_id, section_ids=section or ())
-    if not removed:
-        raise CliError(f"No auto-mined sections to revert in {path}.", code=EXIT_USAGE)
-    _write_or_print(loaded, edits, dry_run, as_json, f"{len(removed)} section(s) removed")
-    if not dry_run:
-        store.replay.purge(s.section_id for s in removed)
+    def compute(version: LoadedDocument) -> Change[list[str]]:
+        edits, removed = revert_edits(version.document, run_id=run_id, section_ids=section or ())
+        if not removed:
+            raise CliError(f"No auto-mined sections to revert in {path}.", code=EXIT_USAGE)
+        return Change(edits, [s.section_id for s in removed])
+
+    if dry_run:
+        _print_edits(loaded, compute(loaded), as_json)
+        return
+    with _locked(store):
+        written = write_edits(loaded, compute)
+        store.replay.purge(written.outcome)
+    _print_written(loaded, written, f"{len(written.outcome)} section(s) removed", as_json)
+
+
+@app.command()
+def forget(
+    path: Annotated[Path, typer.Argument(help="The .dlm document.")],
+    section: Annotated[list[str], typer.Option(help="The id of a section to forget (repeatable).")],
+    as_json: AsJson = False,
+) -> None:
+    """Forget sections for replay, so that later runs do not train on them again.
+
+    `dlm preference revert` does this itself; an editor that reverts mined sections with
+    the edits of `revert --dry-run` runs this afterwards, with the ids that run listed.
+
+    Example: dlm preference forget notes.dlm --section 0123456789abcdef
+    """
+    _, store = _open(path)
+    with _locked(store):
+        store.replay.purge(section)
+    if as_json:
+        typer.echo(to_json({"schema_version": 1, "path": str(path), "forgotten": section}))
+    else:
+        typer.echo(f"Forgot {len(section)} section(s) for replay.")
 
 
 @app.command()
@@ -140,35 +190,47 @@ def discard(path: Annotated[Path, typer.Argument(help="The .dlm document.")]) ->
 
     Example: dlm preference discard notes.dlm
     """
-    _, store, plan = _open(path)
-    if plan is None:
-        typer.echo(f"No staged plan for {path}.")
-        return
-    store.pending_plan_path().unlink()
+    _, store = _open(path)
+    with _locked(store):
+        plan = _plan(store)
+        if plan is None:
+            typer.echo(f"No staged plan for {path}.")
+            return
+        store.pending_plan_path().unlink()
     typer.echo(f"Discarded {len(plan.pairs)} staged pair(s).")
 
 
-def _open(path: Path) -> tuple[LoadedDocument, Any, Any]:
-    from trainer.mining.plan import load_plan
+def _open(path: Path) -> tuple[LoadedDocument, Any]:
     from trainer.store import Store, dlm_home
 
     loaded = load_valid_document(path)
-    store = Store.open(loaded.frontmatter.dlm_id, dlm_home())
-    return loaded, store, load_plan(store.pending_plan_path())
+    return loaded, Store.open(loaded.frontmatter.dlm_id, dlm_home())
+
+
+def _plan(store: Any) -> Any:
+    """The staged plan as it is now (read again under the lock before a write)."""
+    from trainer.mining.plan import load_plan
+
+    return load_plan(store.pending_plan_path())
+
+
+def _locked(store: Any) -> Any:
+    """The store lock, waiting with a message while another run holds it."""
+    return store.lock(wait=True, on_wait=lambda text: typer.echo(text, err=True))
 
 
 def _open_as_rank(path: Path) -> tuple[LoadedDocument, Any, Any]:
-    """`_open` for a command that may be one process of a torchrun launch."""
+    """The document, store and plan for a command that may be one process of a torchrun
+    launch."""
     from dlm.launch import open_store
     from trainer.distributed import current_world, join
-    from trainer.mining.plan import load_plan
     from trainer.store import dlm_home
 
     world = current_world()
     join(world, backend="gloo")  # before the store: rank 0 creates it for the others
     loaded = load_valid_document(path)
     store = open_store(loaded.frontmatter.dlm_id, dlm_home(), world)
-    return loaded, store, load_plan(store.pending_plan_path())
+    return loaded, store, _plan(store)
 
 
 def _launch_mining(path: Path, launch: LaunchOptions, argv: list[str]) -> int:
@@ -177,7 +239,7 @@ def _launch_mining(path: Path, launch: LaunchOptions, argv: list[str]) -> int:
 
     store = None
     if launch.node_rank == 0:
-        loaded, store, _ = _open(path)
+        loaded, store = _open(path)
         adapter_run(loaded, store)
     else:
         load_valid_document(path)
@@ -185,23 +247,36 @@ def _launch_mining(path: Path, launch: LaunchOptions, argv: list[str]) -> int:
     return launch_ranks(launch, argv, store=store, wait=True, failure=failure)
 
 
-def _write_or_print(
-    loaded: LoadedDocument, edits: list[Any], dry_run: bool, as_json: bool, what: str
-) -> None:
-    from dlmlang.edits import apply_edits
+def _print_edits(loaded: LoadedDocument, change: Change[list[str]], as_json: bool) -> None:
+    """The edits of a dry run, and the ids of the sections they insert or remove."""
+    if as_json:
+        payload = {
+            "schema_version": 1,
+            "path": str(loaded.path),
+            "edits": _edits_json(change.edits),
+            "sections": change.outcome,
+        }
+        typer.echo(to_json(payload))
+    else:
+        typer.echo(_edits_text(change.edits))
 
-    if dry_run:
-        payload = {"schema_version": 1, "path": str(loaded.path), "edits": _edits_json(edits)}
-        typer.echo(json.dumps(payload, indent=2) if as_json else _edits_text(edits))
+
+def _print_written(loaded: LoadedDocument, written: Written[Any], what: str, as_json: bool) -> None:
+    if as_json:
+        message = {
+            "schema_version": 1,
+            "path": str(loaded.path),
+            "changed": what,
+            "sections": written.outcome,
+            "recomputed": written.recomputed,
+        }
+        typer.echo(to_json(message))
         return
-    text = loaded.data.decode("utf-8")
-    new_text = apply_edits(text, edits)
-    current = loaded.path.read_bytes()
-    if hashlib.sha256(current).digest() != hashlib.sha256(loaded.data).digest():
-        raise CliError(f"{loaded.path} changed while dlm was working; run again.")
-    write_atomically(loaded.path, new_text.encode("utf-8"))
-    message = {"schema_version": 1, "path": str(loaded.path), "changed": what}
-    typer.echo(json.dumps(message) if as_json else f"{loaded.path}: {what}.")
+    typer.echo(f"{loaded.path}: {what}.")
+    if written.recomputed:
+        typer.echo(
+            f"  ({loaded.path} was saved while dlm worked; the edits were made to the saved text.)"
+        )
 
 
 def _edits_json(edits: list[Any]) -> list[dict[str, Any]]:
@@ -266,6 +341,10 @@ def mine(
     judge_cache: JudgeCacheOption = None,
     judge_url: JudgeUrlOption = None,
     rubric: RubricOption = None,
+    judge_max_output: JudgeMaxOutputOption = DEFAULT_MAX_OUTPUT,
+    judge_max_reasoning: JudgeMaxReasoningOption = DEFAULT_MAX_REASONING,
+    judge_env: JudgeEnvOption = None,
+    judge_record_command: JudgeRecordCommandOption = False,
     progress: Annotated[
         str | None, typer.Option(help="`jsonl`: one JSON progress object per line on stderr.")
     ] = None,
@@ -293,7 +372,17 @@ def mine(
     """
     from dlm.mining import VLLM_NPROC, MineOptions, run_mining
 
-    flags = JudgeFlags(judge, judge_timeout, judge_cache, judge_url, rubric)
+    flags = JudgeFlags(
+        judge,
+        judge_timeout,
+        judge_cache,
+        judge_url,
+        rubric,
+        max_output=judge_max_output,
+        max_reasoning=judge_max_reasoning,
+        keep_env=tuple(judge_env or ()),
+        record_command=judge_record_command,
+    )
     choice = BackendChoice(backend, tensor_parallel_size, data_parallel_size)
     launch = LaunchOptions(nproc, nnodes, node_rank, master_addr, master_port)
     if launch.distributed:
@@ -302,6 +391,7 @@ def mine(
         leave_with(_launch_mining(path, launch, rank_argv(context)))
         return
     loaded, store, plan = _open_as_rank(path)
+    store.documents.record(loaded.path)  # rank 0 only: the others open the store read-only
     options = MineOptions(
         judge=flags,
         samples=samples,
@@ -321,7 +411,7 @@ def mine(
     if summary is None:
         return  # a rank other than 0: rank 0 reports for the run
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        typer.echo(to_json(summary))
     else:
         typer.echo(
             f"{summary['pairs_mined']} pair(s) from {summary['prompts_seen']} prompt(s), "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -11,6 +10,7 @@ import typer
 
 from dlm.documents import LoadedDocument, load_valid_document
 from dlm.errors import EXIT_USAGE, CliError
+from dlm.jsonout import to_json
 
 if TYPE_CHECKING:
     from trainer.preference_data import PreferenceRow
@@ -79,7 +79,7 @@ def train(
         )
     result = _run(loaded, extra, pairs, steps=steps, learning_rate=learning_rate, seed=seed)
     if as_json:
-        typer.echo(json.dumps({"schema_version": 1, **asdict(result)}, indent=2))
+        typer.echo(to_json({"schema_version": 1, **asdict(result)}))
     else:
         typer.echo(describe(result, path))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,6 +9,9 @@ from typing import Annotated, Any
 import typer
 
 from dlm.documents import load_valid_document
+from dlm.jsonout import to_json
+from dlm.render import printable
+from dlm.sharing import note_document
 
 
 def show(
@@ -28,11 +30,13 @@ def show(
     store = Store.open(loaded.frontmatter.dlm_id, dlm_home())
     summary = _summary(loaded.document, store, str(path))
     summary["preference"] = _preference(loaded.document, store)
+    summary["shared_with"] = note_document(store, path, warn=not as_json)
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        typer.echo(to_json(summary))
         return
     counts = summary["document"]["sections"]
-    typer.echo(f"{path}  (dlm_id {summary['dlm_id']}, base model {summary['base_model']})")
+    base = printable(str(summary["base_model"]))
+    typer.echo(f"{path}  (dlm_id {summary['dlm_id']}, base model {base})")
     typer.echo(
         "sections: "
         + ", ".join(f"{count} {kind}" for kind, count in counts.items())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
@@ -12,6 +11,7 @@ import typer
 
 from dlm.documents import LoadedDocument, load_valid_document
 from dlm.errors import CliError
+from dlm.jsonout import to_json
 from dlm.launch import (
     LaunchOptions,
     MasterAddrOption,
@@ -113,6 +113,7 @@ def train(
     if launch.distributed:
         leave_with(_launch(loaded, launch, rank_argv(context), no_wait))
         return
+    _note_document(loaded)
     from dlm.training import TrainOptions, run_training
 
     options = TrainOptions(
@@ -127,7 +128,7 @@ def train(
     results = run_training(loaded, options, report)
     if as_json and results:
         runs = [run_json(result) for result in results]
-        typer.echo(json.dumps({"schema_version": 2, "runs": runs}, indent=2))
+        typer.echo(to_json({"schema_version": 2, "runs": runs}))
 
 
 def _launch(loaded: LoadedDocument, launch: LaunchOptions, argv: list[str], no_wait: bool) -> int:
@@ -150,6 +151,18 @@ def _launch(loaded: LoadedDocument, launch: LaunchOptions, argv: list[str], no_w
         wait=not no_wait,
         failure="Training failed: the phase in progress wrote no adapter version.",
     )
+
+
+def _note_document(loaded: LoadedDocument) -> None:
+    """Record the document with its store, warning about copies sharing it (rank 0 only)."""
+    from dlm.sharing import note_document
+    from trainer.distributed import current_world
+    from trainer.store import Store, dlm_home
+
+    if current_world().is_main:
+        store = Store.open(loaded.frontmatter.dlm_id, dlm_home())
+        note_document(store, loaded.path)
+        store.metrics.close()
 
 
 def phases_to_run(document: Document, phase: Phase, *, include_mined: bool) -> list[Phase]:

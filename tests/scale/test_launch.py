@@ -38,11 +38,16 @@ def test_one_machine_uses_a_standalone_rendezvous() -> None:
     command = torchrun_command(LaunchOptions(nproc=2), ["train", "/d/notes.dlm"], python="py")
     assert command == [
         "py",
+        "-P",
         "-m",
         "torch.distributed.run",
         "--nproc-per-node",
         "2",
         "--standalone",
+        "--no-python",
+        "py",
+        "-P",
+        "-u",
         "-m",
         "dlm",
         "train",
@@ -57,6 +62,7 @@ def test_several_machines_meet_at_node_0() -> None:
     command = torchrun_command(options, ["train", "/d/notes.dlm"], python="py")
     assert command == [
         "py",
+        "-P",
         "-m",
         "torch.distributed.run",
         "--nproc-per-node",
@@ -69,6 +75,10 @@ def test_several_machines_meet_at_node_0() -> None:
         "10.0.0.5",
         "--master-port",
         "29511",
+        "--no-python",
+        "py",
+        "-P",
+        "-u",
         "-m",
         "dlm",
         "train",
@@ -140,7 +150,7 @@ def test_mining_command_reaches_the_ranks_whole(
     monkeypatch.setattr(
         "dlm.commands.preference.launch_ranks", lambda o, argv, **k: captured.append(argv) or 0
     )
-    monkeypatch.setattr("dlm.commands.preference._open", lambda path: (None, None, None))
+    monkeypatch.setattr("dlm.commands.preference._open", lambda path: (None, None))
     monkeypatch.setattr("dlm.mining.adapter_run", lambda loaded, store: ("v0001", None))
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(

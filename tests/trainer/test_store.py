@@ -47,7 +47,12 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
     Store.open("01ABC", tmp_path)
     connection = sqlite3.connect(tmp_path / "store" / "01ABC" / "metrics.sqlite")
     names = [row[0] for row in connection.execute("SELECT name FROM schema_migrations")]
-    assert names == ["0001_runs_steps_evals", "0002_replay", "0003_preference_mining"]
+    assert names == [
+        "0001_runs_steps_evals",
+        "0002_replay",
+        "0003_preference_mining",
+        "0004_documents",
+    ]
 
 
 def test_versions_appear_whole_and_failures_leave_nothing(tmp_path: Path) -> None:

@@ -9,8 +9,6 @@ document (by id), so an editor undo of an apply makes pairs staged again.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -21,6 +19,7 @@ from dlmlang import Document, Marker, PreferenceTriple, Section, SectionKind
 from dlmlang.edits import TextEdit, insert_after, remove_sections
 from dlmlang.serialize import preference_section, render_section
 from trainer.errors import TrainerError
+from trainer.store.atomic import write_atomically
 
 PLAN_SCHEMA_VERSION = 1
 
@@ -86,18 +85,15 @@ def load_plan(path: Path) -> Plan | None:
 
 
 def save_plan(path: Path, plan: Plan) -> None:
-    """Write the plan atomically."""
+    """Write the plan atomically and durably (strict JSON: scores are finite)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "schema_version": plan.schema_version,
         "document_sha256": plan.document_sha256,
         "pairs": [asdict(pair) for pair in plan.pairs],
     }
-    fd, temporary = tempfile.mkstemp(prefix=".pending.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2)
-        handle.write("\n")
-    os.replace(temporary, path)
+    text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
+    write_atomically(path, text.encode("utf-8"))
 
 
 def merge(plan: Plan | None, new: Sequence[StagedPair], document_sha256: str) -> Plan:
@@ -126,12 +122,13 @@ def apply_plan(document: Document, plan: Plan, *, force: bool = False) -> ApplyR
         if pair.section_id in present:
             result.already_present.append(pair)
             continue
-        anchor = _anchor(document, pair.source_section_id)
+        anchor = _anchor(document, pair)
         if anchor is None:
             if not force:
                 raise TrainerError(
                     f"The instruction section that the pair for {pair.prompt!r} was mined from "
-                    "is no longer in the document, so there is no place to put it. Run with "
+                    "is no longer in the document (nor any asking that question), so there is "
+                    "no place to put it. Run with "
                     "--force to append such pairs at the end, or discard the plan."
                 )
             result.appended_without_source.append(pair)
@@ -162,15 +159,27 @@ def revert_edits(
     return remove_sections(document, [s.section_id for s in chosen]), chosen
 
 
-def _anchor(document: Document, source_section_id: str) -> int | None:
-    """Index after which to insert: the source, or the mined sections right after it."""
+def _anchor(document: Document, pair: StagedPair) -> int | None:
+    """Index after which to insert: the source, or the mined sections right after it.
+
+    The source is found by id; when its text changed (an answer edited, or a blank line
+    added after it, which is part of its content), by the question the pair was mined for.
+    """
     sections = document.sections
-    for index, section in enumerate(sections):
-        if section.section_id == source_section_id and section.kind is SectionKind.INSTRUCTION:
-            while index + 1 < len(sections) and sections[index + 1].auto_mined:
-                index += 1
-            return index
-    return None
+    instructions = [i for i, s in enumerate(sections) if s.kind is SectionKind.INSTRUCTION]
+    found = next(
+        (i for i in instructions if sections[i].section_id == pair.source_section_id), None
+    )
+    if found is None:
+        asks = (
+            i for i in instructions if any(q.question == pair.prompt for q in sections[i].pairs)
+        )
+        found = next(asks, None)
+    if found is None:
+        return None
+    while found + 1 < len(sections) and sections[found + 1].auto_mined:
+        found += 1
+    return found
 
 
 def _sections(pairs: Sequence[StagedPair]) -> list[Section]:

@@ -13,6 +13,8 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from trainer.errors import CorruptStoreError, StoreLockedError
+from trainer.store.atomic import fsync_directory, fsync_tree, write_atomically
+from trainer.store.documents import DocumentLog
 from trainer.store.metrics import MetricsDB
 from trainer.store.replay import ReplayLog
 
@@ -32,6 +34,7 @@ class Store:
         self.dlm_id = dlm_id
         self.metrics = MetricsDB(root / "metrics.sqlite", read_only=read_only)
         self.replay = ReplayLog(self.metrics)
+        self.documents = DocumentLog(self.metrics)
 
     @classmethod
     def open(cls, dlm_id: str, home: Path | None = None, *, read_only: bool = False) -> Store:
@@ -115,10 +118,10 @@ class Store:
         temporary = Path(tempfile.mkdtemp(prefix=".incoming-", dir=versions_dir))
         try:
             yield name, temporary
-            _fsync_tree(temporary)
+            fsync_tree(temporary)
             os.rename(temporary, versions_dir / name)
-            _fsync_directory(versions_dir)
-            _write_atomically(self.root / "adapter" / "current", name + "\n")
+            fsync_directory(versions_dir)
+            write_atomically(self.root / "adapter" / "current", f"{name}\n".encode())
         except BaseException:
             shutil.rmtree(temporary, ignore_errors=True)
             raise
@@ -126,29 +129,3 @@ class Store:
     def pending_plan_path(self) -> Path:
         """Where the staged mining plan lives."""
         return self.root / "preference" / "pending.json"
-
-
-def _fsync_tree(directory: Path) -> None:
-    for path in directory.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    _fsync_directory(path.parent)

@@ -68,6 +68,7 @@ class MetricsDB:
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         """Open (creating and migrating) the database; `read_only` opens an existing one as is."""
         self.path = path
+        self.read_only = read_only
         try:
             if read_only:
                 self.connection = sqlite3.connect(

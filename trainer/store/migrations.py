@@ -82,6 +82,16 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "0004_documents",
+        """
+        CREATE TABLE documents (
+            path TEXT PRIMARY KEY,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        );
+        """,
+    ),
 )
 
 

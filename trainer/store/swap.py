@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from trainer.store.layout import _fsync_directory, _fsync_tree
+from trainer.store.atomic import fsync_directory, fsync_tree
 
 
 @contextmanager
@@ -35,11 +35,11 @@ def replacing_directory(target: Path) -> Iterator[Path]:
     previous = _previous(target)
     try:
         yield temporary
-        _fsync_tree(temporary)
+        fsync_tree(temporary)
         if target.exists():
             os.rename(target, previous)
         os.rename(temporary, target)
-        _fsync_directory(parent)
+        fsync_directory(parent)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
