@@ -1,6 +1,7 @@
 """Language-server diagnostics latency after a one-line edit in a 1 MB document.
 
-Run: `uv run python bench/lsp.py [--edits 200] [--size 1000000] [--rounds 3]`.
+Run: `uv run python bench/lsp.py [--edits 200] [--size 1000000] [--rounds 3]`, or
+`uv run python bench/lsp.py --memory-edits 10000 [--size 20000]`.
 
 Measures the server-side compute of one edit up to its diagnostics: applying the
 client's `didChange` range to the document text, the incremental re-parse, and
@@ -11,16 +12,26 @@ the whole document is parsed again. The same 200 edits (typing into a line 60%,
 inserting a line 20%, deleting one 20%; a quarter of the inserted lines are code
 fences ```) go through each side in turn, the sides alternating round by round.
 Prints p50/p95 for both, by kind of edit, and the ratio. Target: p95 < 10 ms.
+
+`--memory-edits N` checks memory instead: N edits of the same mix go through a server
+built by `create_server()` in this process, as protocol messages (`didChange`, then
+the debounced publish: `OpenDocument.change`, `snapshot`, the diagnostics). It prints
+the resident set size, the objects the cycle collector tracks (frozen ones too) and
+how many of them are frozen, at the start, every 1000 edits and at the end, and
+whether they stayed flat after the first 1000 edits (the parser's caches fill then).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import random
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 
@@ -37,6 +48,9 @@ def main() -> None:
     from bench.generate import generate_document
 
     original = generate_document(options.size)
+    if options.memory_edits:
+        asyncio.run(_memory(original, options.memory_edits, rng))
+        return
     changes, kinds = [], []
     lines = original.split("\n")
     for _ in range(options.edits):
@@ -117,6 +131,88 @@ def _whole(original: str, changes: list[Change], final: str) -> list[float]:
     return times
 
 
+async def _memory(original: str, edits: int, rng: random.Random) -> None:
+    """Edit through an in-process server; report memory every 1000 edits."""
+    from lsp.server import create_server
+
+    server = create_server()
+    server.protocol.set_writer(_Discard())
+    protocol = server.protocol
+
+    def send(method: str, params: dict[str, Any], request_id: int | None = None) -> None:
+        message = {"jsonrpc": "2.0", "method": method, "params": params}
+        if request_id is not None:
+            message["id"] = request_id
+        protocol.handle_message(
+            json.loads(json.dumps(message), object_hook=protocol.structure_message)
+        )
+
+    options = {"diagnosticsDelay": 0, "dlmCommand": ["true"]}
+    send("initialize", {"capabilities": {}, "initializationOptions": options}, 1)
+    uri = "untitled:bench.dlm"
+    item = {"uri": uri, "languageId": "dlm", "version": 1, "text": original}
+    send("textDocument/didOpen", {"textDocument": item})
+    lines = original.split("\n")
+    print(
+        f"{edits} one-line edits in a {len(original.encode()) / 1e6:.2f} MB document "
+        "through an in-process server"
+    )
+    readings = [_reading(0)]
+    for version in range(2, edits + 2):
+        change, _ = _edit(lines, rng)
+        params = {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [protocol._converter.unstructure(change, Change)],
+        }
+        send("textDocument/didChange", params)
+        while server.pending:  # the debounced publish
+            await asyncio.sleep(0)
+        if (version - 1) % 1000 == 0 or version == edits + 1:
+            readings.append(_reading(version - 1))
+    assert server.documents.text(uri) == "\n".join(lines)
+    warm = readings[min(1, len(readings) - 1)]
+    end = readings[-1]
+    flat = end.rss <= warm.rss * 1.02 + 2e6 and end.tracked <= warm.tracked * 1.02 + 1000
+    print(
+        f"  from edit {warm.edits} to {end.edits}: RSS {end.rss - warm.rss:+,.0f} bytes, "
+        f"tracked objects {end.tracked - warm.tracked:+,}: "
+        f"{'flat' if flat else 'NOT flat'} (within 2% + 2 MB and 2% + 1000 objects)"
+    )
+
+
+class _Reading:
+    """Memory after some edits."""
+
+    def __init__(self, edits: int) -> None:
+        import gc
+
+        import psutil
+
+        self.edits = edits
+        self.rss = psutil.Process().memory_info().rss
+        self.frozen = gc.get_freeze_count()
+        self.tracked = len(gc.get_objects()) + self.frozen
+
+
+def _reading(edits: int) -> _Reading:
+    reading = _Reading(edits)
+    print(
+        f"  after {edits:6} edits: RSS {reading.rss / 1e6:7.1f} MB, "
+        f"{reading.tracked:9,} objects tracked, {reading.frozen:9,} of them frozen"
+    )
+    return reading
+
+
+class _Discard:
+    """Where the server's messages go: nowhere."""
+
+    def write(self, data: bytes) -> None:
+        """Drop one message."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
 def _report(name: str, rounds: list[list[float]]) -> tuple[float, float]:
     p50s = [statistics.median(r) * 1000 for r in rounds]
     p95s = [sorted(r)[int(0.95 * (len(r) - 1))] * 1000 for r in rounds]
@@ -163,6 +259,9 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--memory-edits", type=int, default=0, help="check memory over this many edits instead"
+    )
     return parser.parse_args()
 
 

@@ -2,6 +2,7 @@
 sections". Edits come from `dlm preference ... --dry-run --json` and reach the document as
 workspace edits, so the server never writes a file and an editor undo restores it."""
 
+import shlex
 from typing import TYPE_CHECKING, Any, cast
 from uuid import uuid4
 
@@ -9,7 +10,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from dlmlang import Section, SectionKind
+from dlmlang import Section, SectionKind, Severity
 from lsp import cli_bridge
 from lsp.diagnostics import SEVERITY
 from lsp.positions import to_client_range
@@ -71,11 +72,21 @@ def section_at(snapshot: Snapshot, line: int) -> Section | None:
     return None
 
 
-def loop_actions(snapshot: Snapshot, uri: str, line: int, staged: int) -> list[types.CodeAction]:
-    """The self-improving loop's actions available at `line`."""
+def loop_actions(
+    snapshot: Snapshot, uri: str, line: int, staged: int, show_disabled: bool = True
+) -> list[types.CodeAction]:
+    """The self-improving loop's actions available at `line`.
+
+    On a document with errors `dlm` refuses to work, so the actions come disabled with
+    the reason (or, for a client that cannot show disabled actions, not at all).
+    """
+    blocked = _errors_first(snapshot)
+    if blocked is not None and not show_disabled:
+        return []
+    disabled = None if blocked is None else types.CodeActionDisabled(reason=blocked)
     actions = []
     section = section_at(snapshot, line)
-    if section is not None and section.kind is SectionKind.INSTRUCTION and snapshot.document.ok:
+    if section is not None and section.kind is SectionKind.INSTRUCTION:
         count = len({pair.question for pair in section.pairs})
         actions.append(
             types.CodeAction(
@@ -84,6 +95,7 @@ def loop_actions(snapshot: Snapshot, uri: str, line: int, staged: int) -> list[t
                 command=types.Command(
                     title="Mine preferences here", command=MINE, arguments=[uri, section.section_id]
                 ),
+                disabled=disabled,
             )
         )
     if staged:
@@ -92,6 +104,7 @@ def loop_actions(snapshot: Snapshot, uri: str, line: int, staged: int) -> list[t
                 title=f"Apply {staged} staged pair{'s' * (staged != 1)}",
                 kind=types.CodeActionKind.Source,
                 command=types.Command(title="Apply staged pairs", command=APPLY, arguments=[uri]),
+                disabled=disabled,
             )
         )
     mined = [s for s in snapshot.document.sections if s.auto_mined]
@@ -103,13 +116,26 @@ def loop_actions(snapshot: Snapshot, uri: str, line: int, staged: int) -> list[t
                 command=types.Command(
                     title="Revert mined sections", command=REVERT, arguments=[uri]
                 ),
+                disabled=disabled,
             )
         )
     return actions
 
 
+def _errors_first(snapshot: Snapshot) -> str | None:
+    """Why the loop cannot run on this text yet (it has errors), or None."""
+    errors = sum(d.severity is Severity.ERROR for d in snapshot.diagnostics)
+    if not errors:
+        return None
+    return (
+        f"Fix the {errors} error{'s' * (errors != 1)} in this document first: "
+        "dlm mines, applies and reverts only in a document without errors."
+    )
+
+
 def _on_disk(ls: "DlmServer", uri: str) -> "tuple[Snapshot, Path] | None":
-    """The document and its file, or None (with a message) when the CLI cannot see it yet."""
+    """The document and its file, or None (with a message) when `dlm` cannot work on it:
+    not a regular file or too large, with errors, or not saved."""
     from pathlib import Path
 
     snapshot = ls.snapshot(uri)
@@ -117,12 +143,12 @@ def _on_disk(ls: "DlmServer", uri: str) -> "tuple[Snapshot, Path] | None":
     if snapshot is None or path_text is None:
         return None
     path = Path(path_text)
-    if not cli_bridge.same_as_disk(path, snapshot.text):
+    problem = cli_bridge.unusable_reason(path) or _errors_first(snapshot)
+    if problem is None and not cli_bridge.same_as_disk(path, snapshot.text):
+        problem = f"Save {path.name} first: dlm works on the file on disk."
+    if problem is not None:
         ls.window_show_message(
-            types.ShowMessageParams(
-                type=types.MessageType.Warning,
-                message=f"Save {path.name} first: dlm works on the file on disk.",
-            )
+            types.ShowMessageParams(type=types.MessageType.Warning, message=problem)
         )
         return None
     return snapshot, path
@@ -130,38 +156,69 @@ def _on_disk(ls: "DlmServer", uri: str) -> "tuple[Snapshot, Path] | None":
 
 async def refresh_staged(ls: "DlmServer", uri: str) -> None:
     """Ask `dlm preference list` how many pairs are staged for this document."""
+    from pathlib import Path
+
     path = to_fs_path(uri)
-    if path is None:
+    if path is None or cli_bridge.unusable_reason(Path(path)) is not None:
         return
-    result = await cli_bridge.run(ls.settings.dlm_command, ["preference", "list", path, "--json"])
+    result = await ls.children.run(ls.settings.dlm_command, ["preference", "list", path, "--json"])
     if result.code == 0:
         ls.staged[uri] = len(result.json().get("staged", []))
 
 
-async def edit_from_cli(ls: "DlmServer", uri: str, verb: str, label: str) -> bool:
-    """Run `dlm preference <verb> --dry-run --json` and send its edits as one workspace edit."""
+async def edit_from_cli(
+    ls: "DlmServer", uri: str, verb: str, label: str
+) -> "tuple[Path, dict[str, Any]] | None":
+    """Run `dlm preference <verb> --dry-run --json` and send its edits as one workspace
+    edit. Returns the file and the CLI's answer once the client applied the edit."""
     found = _on_disk(ls, uri)
     if found is None:
-        return False
+        return None
     snapshot, path = found
-    result = await cli_bridge.run(
+    result = await ls.children.run(
         ls.settings.dlm_command, ["preference", verb, str(path), "--dry-run", "--json"]
     )
     if result.code != 0:
         ls.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Error, message=result.error_tail())
         )
-        return False
-    edits = cli_bridge.text_edits(result.json(), snapshot.lines, snapshot.encoding)
+        return None
+    payload = result.json()
+    edits = cli_bridge.text_edits(payload, snapshot.lines, snapshot.encoding)
     if not edits:
         ls.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Info, message=f"Nothing to {verb}.")
         )
-        return False
+        return None
     response = await ls.workspace_apply_edit_async(
         types.ApplyWorkspaceEditParams(edit=types.WorkspaceEdit(changes={uri: edits}), label=label)
     )
-    return bool(response.applied)
+    return (path, payload) if response.applied else None
+
+
+async def revert(ls: "DlmServer", uri: str) -> None:
+    """Remove the mined sections in the editor, then have `dlm` forget them for replay,
+    as `dlm preference revert` does, so that the next training run does not bring
+    them back."""
+    done = await edit_from_cli(ls, uri, "revert", "Revert mined sections")
+    if done is None:
+        return
+    path, payload = done
+    arguments = ["preference", "forget", str(path)]
+    for section in payload.get("sections", []):
+        arguments += ["--section", str(section)]
+    if len(arguments) == 3:
+        advice = "This dlm does not list the sections a revert removes; update it."
+    else:
+        result = await ls.children.run(ls.settings.dlm_command, [*arguments, "--json"])
+        if result.code == 0:
+            return
+        advice = f"{result.error_tail()}\nTo forget them, run: dlm {shlex.join(arguments)}"
+    message = (
+        "The mined sections are out of the document but still in replay, so the next "
+        f"training run may bring them back. {advice}"
+    )
+    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=message))
 
 
 async def mine(ls: "DlmServer", uri: str, section_id: str) -> None:
@@ -181,29 +238,25 @@ async def mine(ls: "DlmServer", uri: str, section_id: str) -> None:
         ),
     )
     arguments = ["preference", "mine", str(path), "--section", section_id, "--progress", "jsonl"]
-    process = await cli_bridge.start(
+    process = await ls.children.start(
         ls.settings.dlm_command, [*arguments, *ls.settings.mine_arguments(), "--json"]
     )
     ls.mining[token] = process
-    stderr_lines: list[str] = []
+
+    def relay(line: str) -> None:
+        report = progress_report(line)
+        if report is not None:
+            ls.work_done_progress.report(token, report)
+
     try:
-        assert process.stderr is not None and process.stdout is not None
-        async for raw in process.stderr:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            stderr_lines.append(line)
-            report = progress_report(line)
-            if report is not None:
-                ls.work_done_progress.report(token, report)
-        stdout = (await process.stdout.read()).decode("utf-8", "replace")
-        code = await process.wait()
+        result = await cli_bridge.collect(process, relay)
     finally:
         ls.mining.pop(token, None)
-    result = cli_bridge.CliResult(code, stdout, "\n".join(stderr_lines))
     if token in ls.cancelled:
         ls.cancelled.discard(token)
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="Cancelled"))
         return
-    if code not in (0, 2):
+    if result.code not in (0, 2):
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="Failed"))
         ls.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Error, message=result.error_tail())
@@ -271,8 +324,9 @@ def register(server: "DlmServer") -> None:
         if snapshot is None:
             return []
         fixes = ls.guarded("quick fixes", quick_fixes, snapshot, uri, params.range) or []
-        line = params.range.start.line
-        loop = ls.guarded("actions", loop_actions, snapshot, uri, line, ls.staged.get(uri, 0))
+        line, staged = params.range.start.line, ls.staged.get(uri, 0)
+        show = _shows_disabled(ls)
+        loop = ls.guarded("actions", loop_actions, snapshot, uri, line, staged, show)
         return fixes + (loop or [])
 
     @server.command(MINE)
@@ -289,8 +343,7 @@ def register(server: "DlmServer") -> None:
     @server.command(REVERT)
     async def revert_command(ls: LanguageServer, *arguments: Any) -> None:
         server = cast("DlmServer", ls)
-        work = edit_from_cli(server, str(arguments[0]), "revert", "Revert mined sections")
-        await guarded_async(server, "revert", work)
+        await guarded_async(server, "revert", revert(server, str(arguments[0])))
 
     @server.command(REFRESH)
     async def refresh_command(ls: LanguageServer, *arguments: Any) -> int:
@@ -305,6 +358,13 @@ def register(server: "DlmServer") -> None:
         if process is not None:
             ls.cancelled.add(token)
             cli_bridge.kill(process)
+
+
+def _shows_disabled(ls: "DlmServer") -> bool:
+    """Whether the client shows disabled code actions (with their reason)."""
+    capabilities = ls.client_capabilities.text_document
+    code_action = capabilities.code_action if capabilities is not None else None
+    return bool(code_action is not None and code_action.disabled_support)
 
 
 async def guarded_async(server: "DlmServer", feature: str, work: Any) -> None:

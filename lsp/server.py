@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import lsp_method
 
 from lsp import actions, completion, diagnostics, hover, outline
-from lsp.cli_bridge import default_command
+from lsp.cli_bridge import Children, default_command
 from lsp.state import Documents, OpenDocument, Snapshot
 from lsp.sync import DlmProtocol
 
@@ -77,6 +79,35 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+class _Protocol(DlmProtocol):
+    """The protocol, with two of pygls 2.1's request-table slips fixed."""
+
+    def _handle_notification(self, method_name: str, params: Any) -> None:
+        # pygls files the future of a notification whose handler is a generator (every
+        # didOpen, didChange, didSave, didClose) under a fresh id and never takes it out:
+        # a few kilobytes per edit, for as long as the server runs.
+        before = set(self._request_futures)
+        super()._handle_notification(method_name, params)
+        for key in set(self._request_futures) - before:
+            self._request_futures[key].add_done_callback(partial(self._forget, key))
+
+    def _forget(self, key: Any, _: object) -> None:
+        self._request_futures.pop(key, None)
+
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        """Run the server's handler, then cancel every other pending request."""
+        handler = self.fm.features.get(types.SHUTDOWN)
+        if handler is not None:
+            yield handler, args, None
+        current = self.msg_id
+        # A copy: cancelling a request runs callbacks that take it out of the table.
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current and not future.done():
+                future.cancel()
+        self._shutdown = True
+
+
 class DlmServer(LanguageServer):
     """The language server and its per-session state (nothing global)."""
 
@@ -87,7 +118,7 @@ class DlmServer(LanguageServer):
             release = version("dlm-toolkit")
         except PackageNotFoundError:
             release = "0"
-        super().__init__("dlm", release, protocol_cls=DlmProtocol)
+        super().__init__("dlm", release, protocol_cls=_Protocol)
         self.documents = Documents()
         self.settings = Settings()
         self.pending: dict[str, asyncio.Task[None]] = {}
@@ -97,6 +128,19 @@ class DlmServer(LanguageServer):
         """Running miners by progress token."""
         self.cancelled: set[str] = set()
         self.background: set[asyncio.Task[Any]] = set()
+        self.children = Children()
+        """Every `dlm` process this server started: none outlives it."""
+
+    def stop_children(self) -> None:
+        """Kill every `dlm` child (a miner counts as cancelled)."""
+        self.cancelled.update(self.mining)
+        self.children.kill_all()
+
+    def shutdown(self) -> None:
+        """Stop the children, then the server: pygls calls this however the session
+        ends (`exit`, stdin closed, a lost connection)."""
+        self.stop_children()
+        super().shutdown()  # type: ignore[no-untyped-call]
 
     def file_settled(self, uri: str) -> None:
         """The file on disk matches the editor (opened or saved): recount staged pairs."""
@@ -145,6 +189,10 @@ def create_server() -> DlmServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: DlmServer, params: types.InitializeParams) -> None:
         ls.settings = Settings.from_options(params.initialization_options)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: DlmServer, params: None) -> None:
+        ls.stop_children()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def configuration(ls: DlmServer, params: types.DidChangeConfigurationParams) -> None:

@@ -7,7 +7,9 @@ import ast
 import asyncio
 import json
 import shlex
+import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +111,73 @@ def _as_action(found: types.Command | types.CodeAction) -> types.CodeAction:
     )
 
 
+LOOP_DOCUMENT = """---
+dlm_id: 01JQ7Z0000000000000000000A
+base_model: x
+---
+
+::instruction::
+### Q
+When does the Tern leave?
+### A
+At 7:40.
+
+::preference::
+<!-- dlm-auto-mined: judge_name="sway" judge_score_chosen="0.82" judge_score_rejected="0.31" \
+mined_at="2026-04-23T18:42:11Z" mined_run_id="7" -->
+### Prompt
+Which ferry?
+### Chosen
+The Tern.
+### Rejected
+None.
+""".replace("\\\n", "")
+BROKEN = LOOP_DOCUMENT + "\n::instruction::\n### Q\nNo answer?\n"
+FIX_FIRST = (
+    "Fix the 1 error in this document first: dlm mines, applies and reverts only in a "
+    "document without errors."
+)
+
+
+def loop_rows(text: str, line: int, staged: int, show_disabled: bool) -> list[tuple[Any, ...]]:
+    from lsp.actions import loop_actions
+    from lsp.state import OpenDocument
+
+    snapshot = OpenDocument(text, 1).snapshot()
+    return [
+        (a.title, a.command.command if a.command else None, a.disabled and a.disabled.reason)
+        for a in loop_actions(snapshot, "file:///n.dlm", line, staged, show_disabled)
+    ]
+
+
+def test_loop_actions_on_a_document_without_errors() -> None:
+    assert loop_rows(LOOP_DOCUMENT, 6, 2, show_disabled=True) == [
+        ("Mine preferences here (1 question)", "dlm.minePreferences", None),
+        ("Apply 2 staged pairs", "dlm.applyStaged", None),
+        ("Revert 1 mined section", "dlm.revertMined", None),
+    ]
+    assert loop_rows(LOOP_DOCUMENT, 0, 0, show_disabled=False) == [
+        ("Revert 1 mined section", "dlm.revertMined", None)
+    ]
+
+
+def test_loop_actions_on_a_document_with_errors_say_why_they_are_disabled() -> None:
+    assert loop_rows(BROKEN, 6, 1, show_disabled=True) == [
+        ("Mine preferences here (1 question)", "dlm.minePreferences", FIX_FIRST),
+        ("Apply 1 staged pair", "dlm.applyStaged", FIX_FIRST),
+        ("Revert 1 mined section", "dlm.revertMined", FIX_FIRST),
+    ]
+    assert loop_rows(BROKEN, 6, 1, show_disabled=False) == []
+
+
+def mined_in_replay(home: Path) -> list[str]:
+    """The ids of auto-mined sections in the replay table of the one store under `home`."""
+    (database,) = (home / "store").glob("*/metrics.sqlite")
+    with closing(sqlite3.connect(database)) as connection:
+        rows = connection.execute("SELECT section_id FROM replay WHERE auto_mined = 1")
+        return [str(row[0]) for row in rows]
+
+
 def staged(path: Path) -> list[Any]:
     result = runner.invoke(app, ["preference", "list", str(path), "--json"])
     return list(json.loads(result.stdout)["staged"])
@@ -130,7 +199,7 @@ async def test_quick_fix_renames_a_misspelt_key(client: LanguageClient, tmp_path
 
 
 async def test_mine_here_reports_progress_and_applies_by_workspace_edit(
-    client: LanguageClient, tiny_model_dir: Path, tmp_path: Path
+    client: LanguageClient, tiny_model_dir: Path, tmp_path: Path, home: Path
 ) -> None:
     path = write_document(tmp_path, tiny_model_dir, max_steps=2)
     assert runner.invoke(app, ["train", str(path)]).exit_code == 0
@@ -180,6 +249,10 @@ async def test_mine_here_reports_progress_and_applies_by_workspace_edit(
     )
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     assert not client.diagnostics[uri]
+    # A preference run trains on the mined section: replay keeps it from now on.
+    trained = runner.invoke(app, ["train", str(path), "--phase", "preference"])
+    assert trained.exit_code == 0, trained.output
+    (mined_id,) = mined_in_replay(home)
     revert = next(a for a in await actions_at(client, uri, 0) if "Revert" in a.title)
     assert revert.title == "Revert 1 mined section" and revert.command is not None
     await client.workspace_execute_command_async(
@@ -190,6 +263,9 @@ async def test_mine_here_reports_progress_and_applies_by_workspace_edit(
     removal = recorder.applied[-1].edit.changes[uri]
     assert len(recorder.applied) == 2 and all(e.new_text == "" for e in removal)
     assert path.read_text() == saved  # still the server never writes
+    # As `dlm preference revert` does, the reverted section is gone from replay too, so
+    # the next training run does not bring it back.
+    assert mined_id not in mined_in_replay(home) and mined_in_replay(home) == []
 
 
 async def test_cancel_kills_the_miner_and_stages_nothing(
