@@ -210,7 +210,10 @@ async def revert(ls: "DlmServer", uri: str) -> None:
     if len(arguments) == 3:
         advice = "This dlm does not list the sections a revert removes; update it."
     else:
-        result = await ls.children.run(ls.settings.dlm_command, [*arguments, "--json"])
+        # No time limit: forget waits for the store lock while a training run holds it,
+        # as a CLI revert would; the server's exit still stops it.
+        command = [*arguments, "--json"]
+        result = await ls.children.run(ls.settings.dlm_command, command, timeout=None)
         if result.code == 0:
             return
         advice = f"{result.error_tail()}\nTo forget them, run: dlm {shlex.join(arguments)}"

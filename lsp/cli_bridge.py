@@ -120,10 +120,13 @@ class Children:
         return process
 
     async def run(
-        self, command: Sequence[str], arguments: Sequence[str], timeout: float = RUN_TIMEOUT
+        self,
+        command: Sequence[str],
+        arguments: Sequence[str],
+        timeout: float | None = RUN_TIMEOUT,
     ) -> CliResult:
-        """Run `dlm` to completion; past `timeout` seconds it is killed and the result
-        says so (code 124). A cancelled run kills it too."""
+        """Run `dlm` to completion; past `timeout` seconds (None: no limit) it is killed and
+        the result says so (code 124). A cancelled run kills it too."""
         process = await self.start(command, arguments)
         try:
             stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
@@ -131,7 +134,7 @@ class Children:
             kill(process)
             await process.wait()
             what = " ".join(["dlm", *arguments[:2]])
-            message = f"`{what}` took longer than {timeout:g} s and was stopped."
+            message = f"`{what}` took longer than {timeout or 0:g} s and was stopped."
             return CliResult(TIMED_OUT, "", message)
         except BaseException:
             kill(process)
