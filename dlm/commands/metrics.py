@@ -114,6 +114,12 @@ def _run_json(store: Any, run: Any) -> dict[str, Any]:
 PREFERENCE_PHASES = ("dpo", "orpo")
 
 
+def plot_label(run: dict[str, Any]) -> str:
+    """A run's name in the plot legend; the status too, unless the run completed."""
+    status = "" if run["status"] == "completed" else f", {run['status']}"
+    return f"run {run['run_id']} ({run['phase']}{status})"
+
+
 def _plot(report: list[dict[str, Any]], target: Path) -> None:
     """Loss of every run on one step axis, runs one after another; preference runs
     shaded, with their reward margin on a second panel when there are any."""
@@ -131,7 +137,7 @@ def _plot(report: list[dict[str, Any]], target: Path) -> None:
     offset = 0
     for run in report:
         points = [(s["step"], s["loss"]) for s in run["steps"] if s["loss"] is not None]
-        label = f"run {run['run_id']} ({run['phase']})"
+        label = plot_label(run)
         is_preference = run["phase"] in PREFERENCE_PHASES
         if points:
             steps, values = zip(*points, strict=True)

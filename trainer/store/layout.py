@@ -16,6 +16,7 @@ from trainer.errors import CorruptStoreError, StoreLockedError
 from trainer.store.atomic import fsync_directory, fsync_tree, write_atomically
 from trainer.store.documents import DocumentLog
 from trainer.store.metrics import MetricsDB
+from trainer.store.recovery import recover_runs
 from trainer.store.replay import ReplayLog
 
 _VERSION = re.compile(r"v(\d{4,})")
@@ -40,8 +41,10 @@ class Store:
     def open(cls, dlm_id: str, home: Path | None = None, *, read_only: bool = False) -> Store:
         """The store of `dlm_id`, created on first use.
 
-        `read_only` (the processes of a multi-process run other than rank 0) opens an
-        existing store without creating or migrating anything.
+        Runs left running by a process that is gone are closed as interrupted first
+        (trainer/store/recovery.py). `read_only` (the processes of a multi-process run
+        other than rank 0) opens an existing store without creating, migrating or
+        recovering anything.
         """
         root = (home or dlm_home()) / "store" / dlm_id
         if read_only:
@@ -54,7 +57,9 @@ class Store:
             return cls(root, dlm_id, read_only=True)
         for part in ("adapter/versions", "preference", "tmp"):
             (root / part).mkdir(parents=True, exist_ok=True)
-        return cls(root, dlm_id)
+        store = cls(root, dlm_id)
+        recover_runs(store)
+        return store
 
     @contextmanager
     def lock(

@@ -1,4 +1,4 @@
-"""`metrics.sqlite`: runs, their steps and evals, mining events (spec §3)."""
+"""`metrics.sqlite`: runs, their steps and evals, mining events (docs/metrics.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,15 @@ from typing import Any
 
 from trainer.errors import CorruptStoreError
 from trainer.store.migrations import migrate
+from trainer.store.owner import RunOwner, this_process
+
+RUN_STATUSES = ("running", "completed", "failed", "interrupted")
+"""Every status a run can have (docs/metrics.md, "Run statuses")."""
+
+_RUN_COLUMNS = (
+    "run_id, phase, method, status, started_at, ended_at, seed, adapter_version, base_model,"
+    " doc_sha256, world_size, config"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +40,15 @@ class RunRow:
     doc_sha256: str
     world_size: int
     config: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRun:
+    """A run still recorded as running, and the process that opened it."""
+
+    run_id: int
+    owner: RunOwner | None
+    """None for runs recorded before owners were (they are judged by the store lock alone)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +114,28 @@ class MetricsDB:
         config: dict[str, Any],
         world_size: int = 1,
     ) -> int:
-        """Record a new run as running; returns its id (one sequence for every phase)."""
+        """Record a new run as running, owned by this process; returns its id.
+
+        Run ids are one sequence for every phase.
+        """
+        owner = this_process()
         cursor = self.connection.execute(
             "INSERT INTO runs (phase, method, status, started_at, seed, base_model, doc_sha256,"
-            " world_size, config) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
-            (phase, method, now(), seed, base_model, doc_sha256, world_size, json.dumps(config)),
+            " world_size, config, owner_pid, owner_host, owner_started)"
+            " VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                phase,
+                method,
+                now(),
+                seed,
+                base_model,
+                doc_sha256,
+                world_size,
+                json.dumps(config),
+                owner.pid,
+                owner.host,
+                owner.started,
+            ),
         )
         return int(cursor.lastrowid or 0)
 
@@ -145,14 +180,38 @@ class MetricsDB:
             (status, now(), adapter_version, run_id),
         )
 
+    def close_interrupted(self, run_id: int) -> bool:
+        """Close a run that is still running as interrupted, ended now; whether it was running."""
+        cursor = self.connection.execute(
+            "UPDATE runs SET status = 'interrupted', ended_at = ?"
+            " WHERE run_id = ? AND status = 'running'",
+            (now(), run_id),
+        )
+        return cursor.rowcount == 1
+
+    def open_runs(self) -> list[OpenRun]:
+        """The runs recorded as running, oldest first, with their owners."""
+        rows = self.connection.execute(
+            "SELECT run_id, owner_pid, owner_host, owner_started FROM runs"
+            " WHERE status = 'running' ORDER BY run_id"
+        ).fetchall()
+        return [
+            OpenRun(run_id, RunOwner(pid, host or "", started) if pid is not None else None)
+            for run_id, pid, host, started in rows
+        ]
+
     def runs(self) -> list[RunRow]:
         """Every run, oldest first."""
-        rows = self.connection.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
+        rows = self.connection.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY run_id"
+        ).fetchall()
         return [_run(row) for row in rows]
 
     def run(self, run_id: int) -> RunRow | None:
         """One run, if it exists."""
-        row = self.connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        row = self.connection.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
         return _run(row) if row else None
 
     def last_completed_run(self, phases: Iterable[str] | None = None) -> RunRow | None:
