@@ -95,16 +95,17 @@ def _load_reward_model(options: argparse.Namespace) -> tuple[Any, str]:
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from trainer.devices import choose_placement
     from trainer.models import resolve_base_model
     from trainer.rewards.auto import AutoRM
-    from trainer.runtime import choose_precision, configure_threads, set_offline
+    from trainer.runtime import configure_threads, set_offline
     from trainer.store import dlm_home
 
     set_offline()
     configure_threads(None)
     transformers.logging.set_verbosity_error()  # the new head's "newly initialized" notice
     resolved = resolve_base_model("smollm2-135m", dlm_home(), progress=print)
-    precision = choose_precision("auto")
+    precision = choose_placement(None, "auto").precision
     directory = Path(tempfile.mkdtemp(prefix="dlm-bench-rm-"))
     tokenizer = AutoTokenizer.from_pretrained(str(resolved.path))
     torch.manual_seed(0)

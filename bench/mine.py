@@ -1,7 +1,7 @@
 """Mining wall time: dlm's miner vs a sequential baseline, side by side in one process.
 
 Run: `uv run python bench/mine.py [--prompts 4] [--samples 4] [--max-new-tokens 64]
-[--rounds 3]`.
+[--rounds 3] [--device auto|cpu|cuda]`.
 
 Both sides share one model object (the embedded SmolLM2-135M with a LoRA adapter,
 the precision `dlm preference mine` picks), the same threads, prompts, sampling
@@ -11,7 +11,8 @@ so only batching and judging differ:
   one `generate` call (up to 16 rows), every candidate judged once, in batches;
 - baseline: one `generate` call per sample, and the judge called on every pair of
   candidates, scoring both sides each time (N(N-1)/2 pairs, 2 items per pair).
-The sides alternate; prints medians with the min-max spread and the ratio.
+The sides alternate; prints medians with the min-max spread, generated tokens per
+second, peak GPU memory on a GPU, and the ratio.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def main() -> None:
     """Load once, alternate the two sides, print the comparison."""
     options = _options()
     prompts = QUESTIONS[: options.prompts]
-    model, tokenizer, precision = _load()
+    model, tokenizer, placement = _load(options.device, options.model)
     from trainer.generate import Sampling
     from trainer.judges.sway import SwayJudge
 
@@ -64,36 +65,46 @@ def main() -> None:
         times["baseline"].append(_baseline(model, tokenizer, judge, prompts, sampling))
     print(
         f"Mining {len(prompts)} prompts x {options.samples} samples x "
-        f"{options.max_new_tokens} tokens (EOS off), sway judge, {precision}, "
-        f"{options.rounds} rounds alternating"
+        f"{options.max_new_tokens} tokens (EOS off), sway judge, {placement.device} in "
+        f"{placement.precision}, {options.rounds} rounds alternating"
     )
+    tokens = len(prompts) * options.samples * options.max_new_tokens
     for side, values in times.items():
+        median = statistics.median(values)
         print(
-            f"  {side:8} median {statistics.median(values):7.2f} s  "
-            f"(min {min(values):.2f}, max {max(values):.2f})"
+            f"  {side:8} median {median:7.2f} s  (min {min(values):.2f}, max {max(values):.2f}),"
+            f"  {tokens / median:,.0f} generated tokens/s"
         )
+    if placement.on_gpu:
+        import torch
+
+        print(f"  peak GPU memory {torch.cuda.max_memory_allocated() / 2**20:,.0f} MB")
     ratio = statistics.median(times["baseline"]) / statistics.median(times["ours"])
     print(f"  speed-up (baseline / ours): {ratio:.2f}x  (target >= 4x)")
 
 
-def _load() -> tuple[Any, Any, str]:
+def _load(device: str | None, model: str | None) -> tuple[Any, Any, Any]:
     from peft import LoraConfig, get_peft_model
 
+    from trainer.devices import choose_placement
     from trainer.generate import load_for_generation
     from trainer.models import resolve_base_model
-    from trainer.runtime import choose_precision, configure_threads, set_offline
+    from trainer.runtime import configure_threads, set_offline
     from trainer.store import dlm_home
 
     set_offline()
     configure_threads(None)
-    resolved = resolve_base_model("smollm2-135m", dlm_home(), progress=print)
-    precision = choose_precision("auto")
-    model, tokenizer = load_for_generation(resolved.path, None, precision)
+    if model:
+        model_dir = Path(model)
+    else:
+        model_dir = resolve_base_model("smollm2-135m", dlm_home(), progress=print).path
+    placement = choose_placement(device, "auto")
+    lm, tokenizer = load_for_generation(model_dir, None, placement)
     # A LoRA adapter so the sway judge can switch it off; its values do not change timing.
-    model = get_peft_model(model, LoraConfig(r=8, target_modules="all-linear"))
-    model.eval()
-    model.generation_config.eos_token_id = None  # fixed generation length on both sides
-    return model, tokenizer, precision
+    lm = get_peft_model(lm, LoraConfig(r=8, target_modules="all-linear"))
+    lm.eval()
+    lm.generation_config.eos_token_id = None  # fixed generation length on both sides
+    return lm, tokenizer, placement
 
 
 def _ours(model: Any, tokenizer: Any, judge: Any, prompts: list[str], sampling: Any) -> float:
@@ -125,7 +136,7 @@ def _baseline(model: Any, tokenizer: Any, judge: Any, prompts: list[str], sampli
         text = tokenizer.apply_chat_template(
             chat_messages(prompt, SYSTEM_PROMPT), tokenize=False, add_generation_prompt=True
         )
-        encoded = tokenizer(text, return_tensors="pt", add_special_tokens=False)
+        encoded = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)
         candidates = []
         for sample in range(sampling.samples):
             torch.manual_seed(prompt_seed(sampling.seed, prompt) + sample)
@@ -155,6 +166,10 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--device", default=None, help="auto (default), cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--model", default=None, help="a checkpoint directory (default: the embedded model)"
+    )
     return parser.parse_args()
 
 

@@ -123,8 +123,8 @@ def _work(options: argparse.Namespace) -> None:
 def _train(options: argparse.Namespace, world: Any) -> list[float]:
     import dlmlang
     from bench.train import bench_document
+    from trainer.devices import choose_precision
     from trainer.events import SilentEvents, StepEvent
-    from trainer.runtime import choose_precision
     from trainer.sft import SFTRequest, run_sft
     from trainer.sft_config import SFTSettings
     from trainer.store import Store
@@ -140,7 +140,7 @@ def _train(options: argparse.Namespace, world: Any) -> list[float]:
     assert document.frontmatter is not None
     training = document.frontmatter.training
     settings = SFTSettings.from_training(
-        training, precision=choose_precision(training.precision), max_steps=options.steps
+        training, precision=choose_precision(training.precision, "cpu"), max_steps=options.steps
     )
     settings = replace(settings, micro_batch_size=options.micro_batch, grad_accum=1)
     home = Path(options.home)

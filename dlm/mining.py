@@ -18,6 +18,7 @@ from dlm.sampling import Backend, BackendChoice, load_backend
 from dlm.writer import Change, write_edits
 
 if TYPE_CHECKING:
+    from trainer.devices import Placement
     from trainer.distributed import World
 
 
@@ -38,6 +39,8 @@ class MineOptions:
     replace: bool
     jsonl: bool
     backend: BackendChoice = field(default_factory=BackendChoice)
+    device: str | None = None
+    """--device (None: $DLM_DEVICE, else auto)."""
 
 
 def run_mining(
@@ -52,16 +55,20 @@ def run_mining(
 
     set_offline()
     from dlm.launch import store_lock
-    from trainer.distributed import current_world, join, leave
+    from dlm.placement import place
+    from trainer.distributed import current_world, leave
 
     world = current_world()
     if world.distributed and options.backend.backend is not Backend.HF:
         raise CliError(VLLM_NPROC, code=EXIT_USAGE)
-    join(world, backend="gloo")  # transformers samples on the CPU here, GPUs or not
+    # Each process samples on its own device; the ranks exchange only Python objects
+    # (prompts, candidates), which gloo carries on GPU machines too.
+    precision = loaded.frontmatter.training.precision
+    placement = place(options.device, precision, world, backend="gloo")
     try:
         echo: Callable[[str], None] = lambda text: typer.echo(text, err=True)  # noqa: E731
         with store_lock(store, world, wait=True, on_wait=echo):
-            return _mine(loaded, store, plan, options, world)
+            return _mine(loaded, store, plan, options, world, placement)
     finally:
         leave(world)
 
@@ -85,13 +92,18 @@ def adapter_run(loaded: LoadedDocument, store: Any) -> tuple[str, Any]:
 
 
 def _mine(
-    loaded: LoadedDocument, store: Any, plan: Any, options: MineOptions, world: World
+    loaded: LoadedDocument,
+    store: Any,
+    plan: Any,
+    options: MineOptions,
+    world: World,
+    placement: Placement,
 ) -> dict[str, Any] | None:
-    from trainer.distributed import agree, fingerprint, from_main, threads_per_process
+    from trainer.distributed import agree, fingerprint, threads_per_process
     from trainer.mining.miner import mine_with
     from trainer.mining.sharded import ShardedBackend, serve_shard
     from trainer.models import resolve_base_model
-    from trainer.runtime import choose_precision, configure_threads
+    from trainer.runtime import configure_threads
     from trainer.store import dlm_home
 
     emit = _progress(options.jsonl) if world.is_main else _silent
@@ -100,12 +112,11 @@ def _mine(
     configure_threads(threads_per_process() if world.distributed else None)
     emit("start", "load", 0, 1, f"loading adapter {version}")
     resolved = resolve_base_model(frontmatter.base_model, dlm_home())
-    precision = from_main(world, choose_precision(frontmatter.training.precision))
     backend, model, tokenizer = load_backend(
         options.backend,
         resolved.path,
         store.version_path(version),
-        precision,
+        placement,
         seed=options.seed,
         need_model=world.is_main and options.judge.needs_sampling_model,
     )

@@ -13,6 +13,7 @@ from dlm.errors import EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
     from trainer.backends import SamplingBackend
+    from trainer.devices import Placement
 
 
 class Backend(StrEnum):
@@ -63,7 +64,7 @@ def load_backend(
     choice: BackendChoice,
     model_dir: Path,
     adapter_dir: Path | None,
-    precision: str,
+    placement: Placement,
     *,
     seed: int,
     need_model: bool,
@@ -81,7 +82,7 @@ def load_backend(
             VllmSettings(
                 model_dir=model_dir,
                 adapter_dir=adapter_dir,
-                precision=precision,
+                precision=placement.precision,
                 tensor_parallel_size=choice.tensor_parallel_size,
                 data_parallel_size=choice.data_parallel_size,
                 seed=seed,
@@ -90,7 +91,7 @@ def load_backend(
         backend.load()  # no vLLM or no GPU fails here, before the slower loads
     model = tokenizer = None
     if backend is None or need_model:
-        model, tokenizer = load_for_generation(model_dir, adapter_dir, precision)
+        model, tokenizer = load_for_generation(model_dir, adapter_dir, placement)
     if backend is None:
         backend = HFBackend(model, tokenizer)
     return backend, model, tokenizer

@@ -15,6 +15,7 @@ from dlm.documents import LoadedDocument
 from dlm.errors import CliError
 
 if TYPE_CHECKING:
+    from trainer.devices import Placement
     from trainer.distributed import World
     from trainer.preference import PreferenceResult
     from trainer.sft import SFTResult
@@ -33,6 +34,8 @@ class TrainOptions:
     seed: int | None = None
     fresh: bool = False
     no_wait: bool = False
+    device: str | None = None
+    """--device (None: $DLM_DEVICE, else auto)."""
 
 
 def run_training(
@@ -43,12 +46,13 @@ def run_training(
     from trainer.runtime import set_offline
 
     set_offline()
-    from trainer.distributed import current_world, join, leave
+    from dlm.placement import place
+    from trainer.distributed import current_world, leave
 
     world = current_world()
-    join(world)
+    placement = place(options.device, loaded.frontmatter.training.precision, world)
     try:
-        return _run(loaded, options, report, world)
+        return _run(loaded, options, report, world, placement)
     finally:
         leave(world)
 
@@ -58,19 +62,19 @@ def _run(
     options: TrainOptions,
     report: Callable[[RunResult], None],
     world: World,
+    placement: Placement,
 ) -> list[RunResult]:
     from dlm.launch import open_store, store_lock
-    from trainer.distributed import from_main, threads_per_process
+    from trainer.distributed import threads_per_process
     from trainer.errors import TrainerError
     from trainer.models import resolve_base_model
-    from trainer.runtime import choose_precision, configure_threads
+    from trainer.runtime import configure_threads
     from trainer.store import dlm_home
 
     home = dlm_home()
     frontmatter = loaded.frontmatter
     store = open_store(frontmatter.dlm_id, home, world)
     configure_threads(threads_per_process() if world.distributed else None)
-    precision = from_main(world, choose_precision(frontmatter.training.precision))
     results: list[RunResult] = []
     echo: Callable[[str], None] = lambda text: typer.echo(text, err=True)  # noqa: E731
     try:
@@ -81,7 +85,7 @@ def _run(
             for phase in options.phases:
                 with _events(world) as events:
                     result = _phase(
-                        phase, loaded, resolved.path, precision, options, store, events, world
+                        phase, loaded, resolved.path, placement, options, store, events, world
                     )
                 if result is not None:
                     results.append(result)
@@ -109,7 +113,7 @@ def _phase(
     phase: str,
     loaded: LoadedDocument,
     model_dir: Path,
-    precision: str,
+    placement: Placement,
     options: TrainOptions,
     store: Any,
     events: Any,
@@ -122,7 +126,8 @@ def _phase(
 
         settings = SFTSettings.from_training(
             loaded.frontmatter.training,
-            precision=precision,
+            precision=placement.precision,
+            device=placement.kind,
             max_steps=options.max_steps,
             seed=options.seed,
         )
@@ -140,7 +145,8 @@ def _phase(
 
     preference = PreferenceSettings.from_training(
         loaded.frontmatter.training,
-        precision=precision,
+        precision=placement.precision,
+        device=placement.kind,
         max_steps=options.max_steps,
         seed=options.seed,
     )

@@ -57,8 +57,8 @@ def current_world() -> World:
     return World(_env_int("RANK", 0), size, _env_int("LOCAL_RANK", 0))
 
 
-def join(world: World, *, backend: str | None = None) -> None:
-    """Join the run's process group (gloo on CPU, NCCL on GPUs unless `backend` is given).
+def join(world: World, *, backend: str = "gloo") -> None:
+    """Join the run's process group with `backend` (gloo on CPUs, NCCL on GPUs).
 
     Also turns torchrun's SIGTERM (sent when another process failed) into an
     exception, so rank 0 closes its run as failed instead of vanishing mid-write.
@@ -71,10 +71,9 @@ def join(world: World, *, backend: str | None = None) -> None:
     signal.signal(signal.SIGTERM, _stopped)
     if dist.is_initialized():
         return
-    chosen = backend or process_backend()
-    if chosen == "nccl":
+    if backend == "nccl":
         torch.cuda.set_device(world.local_rank)
-    dist.init_process_group(backend=chosen)
+    dist.init_process_group(backend=backend)
 
 
 def leave(world: World) -> None:
@@ -87,22 +86,22 @@ def leave(world: World) -> None:
         dist.destroy_process_group()
 
 
-def process_backend() -> str:
-    """NCCL when this process has a GPU, else gloo (the CPU backend)."""
-    import torch
+def training_arguments(world: World, *, device: str, precision: str) -> dict[str, Any]:
+    """The device arguments of a trl config: CPU or GPU, mixed precision, and DDP for one
+    process of `world` (docs/hardware.md).
 
-    return "nccl" if torch.cuda.is_available() else "gloo"
-
-
-def training_arguments(world: World) -> dict[str, Any]:
-    """What a trl config needs to run as one DDP process of `world` (nothing for one process).
-
-    `use_cpu` (set by the caller on CPU machines) is what makes transformers join
-    the gloo group at all; without it each process trains alone.
+    `use_cpu` on a CPU is what makes transformers join the gloo group at all (without it
+    each process trains alone), and keeps a run asked for the CPU off a GPU that exists.
     """
-    if not world.distributed:
-        return {}
-    return {"ddp_backend": process_backend(), "ddp_find_unused_parameters": False}
+    arguments: dict[str, Any] = {
+        "use_cpu": device != "cuda",
+        "bf16": precision == "bf16",
+        "fp16": precision == "fp16",
+    }
+    if world.distributed:
+        backend = "nccl" if device == "cuda" else "gloo"
+        arguments.update(ddp_backend=backend, ddp_find_unused_parameters=False)
+    return arguments
 
 
 def check_trainer_world(world: World, trainer_world_size: int) -> None:

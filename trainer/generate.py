@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.data import chat_messages
+from trainer.devices import Placement
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,15 +23,15 @@ class Sampling:
 
 
 def load_for_generation(
-    model_dir: Path, adapter_dir: Path | None, precision: str
+    model_dir: Path, adapter_dir: Path | None, placement: Placement
 ) -> tuple[Any, Any]:
-    """The base model (bf16 weights where fast) with the adapter applied, in eval mode."""
-    import torch
-
+    """The base model on the placement's device and in its precision, with the adapter
+    applied, in eval mode."""
     from trainer.models import load_causal_lm
 
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-    model, tokenizer = load_causal_lm(model_dir, dtype=dtype)
+    model, tokenizer = load_causal_lm(
+        model_dir, dtype=placement.weights_dtype(), device=placement.device
+    )
     if adapter_dir is not None:
         from peft import PeftModel
 
@@ -48,8 +49,8 @@ def answer(
     prompt = tokenizer.apply_chat_template(
         chat_messages(question, system_prompt), tokenize=False, add_generation_prompt=True
     )
-    encoded = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
-    torch.manual_seed(sampling.seed)
+    encoded = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(model.device)
+    torch.manual_seed(sampling.seed)  # every device's generator, the GPU's included
     greedy = sampling.temperature <= 0
     options: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens, "do_sample": not greedy}
     if not greedy:

@@ -30,12 +30,12 @@ def completion_logprobs(
     import torch
 
     width = max(len(prompt) + len(completion) for prompt, completion in batch)
-    ids = torch.full((len(batch), width), pad_token_id, dtype=torch.long)
-    attention = torch.zeros((len(batch), width), dtype=torch.long)
-    for row, (prompt, completion) in enumerate(batch):
-        sequence = prompt + completion
-        ids[row, : len(sequence)] = torch.tensor(sequence)
-        attention[row, : len(sequence)] = 1
+    rows = [prompt + completion for prompt, completion in batch]
+    padded = [row + [pad_token_id] * (width - len(row)) for row in rows]
+    mask = [[1] * len(row) + [0] * (width - len(row)) for row in rows]
+    device = model.device
+    ids = torch.tensor(padded, dtype=torch.long, device=device)
+    attention = torch.tensor(mask, dtype=torch.long, device=device)
     with torch.no_grad():
         logits = model(input_ids=ids, attention_mask=attention).logits.float()
     logprobs = torch.log_softmax(logits[:, :-1], dim=-1)
@@ -44,7 +44,7 @@ def completion_logprobs(
     for row, (prompt, completion) in enumerate(batch):
         first = len(prompt) - 1  # token t is predicted at position t - 1
         span = targets[row, first : first + len(completion)]
-        results.append(CompletionLogprob(float(span.sum()), len(completion)))
+        results.append(CompletionLogprob(float(span.sum().item()), len(completion)))
     return results
 
 

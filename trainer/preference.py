@@ -13,6 +13,7 @@ from typing import Any
 
 from dlmlang import Document, SectionKind
 from trainer.debug_hooks import debug_callbacks, record_checksum
+from trainer.devices import trainer_device
 from trainer.distributed import (
     SINGLE,
     World,
@@ -134,7 +135,9 @@ def run_preference(
         )
     _check_method_available(settings.method)
     events.message(f"Loading {request.base_model} with adapter {previous}")
-    model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32)
+    # On the trainer's device from the start: the held-out check before training runs there.
+    device = trainer_device(settings.device)
+    model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32, device=device)
     model = _with_adapter(model, store.version_path(previous))
     system_prompt = frontmatter.system_prompt
     doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
@@ -258,10 +261,9 @@ def _with_adapter(model: Any, adapter_dir: Path) -> Any:
 
 
 def _common_args(settings: PreferenceSettings, scratch: Path, world: World) -> dict[str, Any]:
-    import torch
 
     return {
-        **training_arguments(world),
+        **training_arguments(world, device=settings.device, precision=settings.precision),
         "output_dir": str(scratch),
         "per_device_train_batch_size": settings.micro_batch_size,
         "gradient_accumulation_steps": settings.grad_accum,
@@ -272,9 +274,6 @@ def _common_args(settings: PreferenceSettings, scratch: Path, world: World) -> d
         "warmup_steps": settings.warmup_ratio,
         "seed": settings.seed,
         "data_seed": settings.seed,
-        "bf16": settings.precision == "bf16",
-        "fp16": settings.precision == "fp16",
-        "use_cpu": not torch.cuda.is_available(),
         "gradient_checkpointing": False,
         "max_length": settings.sequence_len,
         "logging_steps": 1,

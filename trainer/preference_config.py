@@ -35,6 +35,8 @@ class PreferenceSettings:
     precision: str
     seed: int
     replay: bool
+    device: str = "cpu"
+    """"cpu" or "cuda": where the trainer runs (the GPU of each process is its local rank)."""
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -55,6 +57,7 @@ class PreferenceSettings:
         training: TrainingConfig,
         *,
         precision: str,
+        device: str = "cpu",
         max_steps: int | None = None,
         seed: int | None = None,
     ) -> PreferenceSettings:
@@ -80,6 +83,7 @@ class PreferenceSettings:
             lr_scheduler=training.lr_scheduler,
             warmup_ratio=training.warmup_ratio,
             precision=precision,
+            device=device,
             seed=seed if seed is not None else training.seed,
             replay=training.replay,
         )

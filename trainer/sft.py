@@ -15,6 +15,7 @@ from typing import Any
 from dlmlang import Document, SectionKind
 from trainer.data import Row, document_rows, replay_rows, split_heldout, tokenize_rows
 from trainer.debug_hooks import debug_callbacks, record_checksum
+from trainer.devices import trainer_device
 from trainer.distributed import (
     SINGLE,
     World,
@@ -98,7 +99,8 @@ def run_sft(
         )
     train_rows, eval_rows = split_heldout(rows)
     events.message(f"Loading {request.base_model}")
-    model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32)
+    device = trainer_device(settings.device)
+    model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32, device=device)
     train = tokenize_rows(
         train_rows,
         tokenizer,
@@ -235,9 +237,6 @@ def _train(
         warmup_steps=settings.warmup_ratio,
         seed=settings.seed,
         data_seed=settings.seed,
-        bf16=settings.precision == "bf16",
-        fp16=settings.precision == "fp16",
-        use_cpu=not _cuda_available(),
         gradient_checkpointing=False,
         max_length=settings.sequence_len,
         completion_only_loss=True,
@@ -249,7 +248,7 @@ def _train(
         disable_tqdm=True,
         dataloader_num_workers=0,
         include_num_input_tokens_seen=True,
-        **training_arguments(world),
+        **training_arguments(world, device=settings.device, precision=settings.precision),
     )
     columns = {"input_ids": train.input_ids, "completion_mask": train.completion_mask}
     callbacks = [MetricsCallback(store.metrics, run_id, events)] if world.is_main else []
@@ -285,12 +284,6 @@ def _train(
         eval_loss=eval_loss,
         tokens_per_second=(tokens / seconds) if seconds and tokens else None,
     )
-
-
-def _cuda_available() -> bool:
-    import torch
-
-    return bool(torch.cuda.is_available())
 
 
 __all__ = ["RUN_CONFIG_FILE", "SFTRequest", "SFTResult", "StepEvent", "collect_rows", "run_sft"]

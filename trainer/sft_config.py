@@ -32,6 +32,8 @@ class SFTSettings:
     precision: str
     seed: int
     replay: bool
+    device: str = "cpu"
+    """"cpu" or "cuda": where the trainer runs (the GPU of each process is its local rank)."""
 
     def __post_init__(self) -> None:
         if self.precision not in ("bf16", "fp32", "fp16"):
@@ -47,6 +49,7 @@ class SFTSettings:
         training: TrainingConfig,
         *,
         precision: str,
+        device: str = "cpu",
         max_steps: int | None = None,
         seed: int | None = None,
     ) -> SFTSettings:
@@ -67,6 +70,7 @@ class SFTSettings:
             lr_scheduler=training.lr_scheduler,
             warmup_ratio=training.warmup_ratio,
             precision=precision,
+            device=device,
             seed=seed if seed is not None else training.seed,
             replay=training.replay,
         )

@@ -37,6 +37,7 @@ from dlm.launch import (
     rank_argv,
 )
 from dlm.launch import launch as launch_ranks
+from dlm.placement import DeviceOption, check_processes
 from dlm.render import printable
 from dlm.sampling import (
     Backend,
@@ -351,6 +352,7 @@ def mine(
     backend: BackendOption = Backend.HF,
     tensor_parallel_size: TensorParallelOption = 1,
     data_parallel_size: DataParallelOption = 1,
+    device: DeviceOption = None,
     as_json: AsJson = False,
     nproc: NprocOption = 1,
     nnodes: NnodesOption = 1,
@@ -388,6 +390,7 @@ def mine(
     if launch.distributed:
         if backend is not Backend.HF:
             raise CliError(VLLM_NPROC, code=EXIT_USAGE)
+        check_processes(device, launch.nproc)
         leave_with(_launch_mining(path, launch, rank_argv(context)))
         return
     loaded, store, plan = _open_as_rank(path)
@@ -406,6 +409,7 @@ def mine(
         replace=replace,
         jsonl=progress == "jsonl",
         backend=choice,
+        device=device,
     )
     summary = run_mining(loaded, store, plan, options)
     if summary is None:

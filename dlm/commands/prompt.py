@@ -27,6 +27,7 @@ from dlm.judging import (
     RubricOption,
     build_judge,
 )
+from dlm.placement import DeviceOption
 from dlm.sampling import (
     Backend,
     BackendChoice,
@@ -79,6 +80,7 @@ def prompt(
     judge_record_command: JudgeRecordCommandOption = False,
     backend: BackendOption = Backend.HF,
     tensor_parallel_size: TensorParallelOption = 1,
+    device: DeviceOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")] = False,
 ) -> None:
     """Answer a question with the document's current adapter, chat template applied.
@@ -108,9 +110,10 @@ def prompt(
     from trainer.runtime import set_offline
 
     set_offline()
+    from trainer.devices import choose_placement
     from trainer.generate import Sampling
     from trainer.models import resolve_base_model
-    from trainer.runtime import choose_precision, configure_threads
+    from trainer.runtime import configure_threads
     from trainer.store import Store, dlm_home
 
     home = dlm_home()
@@ -127,12 +130,12 @@ def prompt(
         frontmatter.base_model, home, progress=lambda m: typer.echo(m, err=True)
     )
     adapter = None if version == "base" else store.version_path(version)
-    precision = choose_precision(frontmatter.training.precision)
+    placement = choose_placement(device, frontmatter.training.precision)
     sampler, model, tokenizer = load_backend(
         choice,
         resolved.path,
         adapter,
-        precision,
+        placement,
         seed=seed,
         need_model=flags is not None and flags.needs_sampling_model,
     )

@@ -11,6 +11,7 @@ import typer
 from dlm.documents import LoadedDocument, load_valid_document
 from dlm.errors import EXIT_USAGE, CliError
 from dlm.jsonout import to_json
+from dlm.placement import DeviceOption
 
 if TYPE_CHECKING:
     from trainer.preference_data import PreferenceRow
@@ -43,6 +44,7 @@ def train(
         float | None, typer.Option(help="Learning rate, above 0 (default 1e-3).")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: training.seed).")] = None,
+    device: DeviceOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the JSON of docs/json.md.")
     ] = False,
@@ -77,7 +79,7 @@ def train(
             "--pairs FILE.jsonl.",
             code=EXIT_USAGE,
         )
-    result = _run(loaded, extra, pairs, steps=steps, learning_rate=learning_rate, seed=seed)
+    result = _run(loaded, extra, pairs, device, steps=steps, learning_rate=learning_rate, seed=seed)
     if as_json:
         typer.echo(to_json({"schema_version": 1, **asdict(result)}))
     else:
@@ -117,6 +119,7 @@ def _run(
     loaded: LoadedDocument,
     extra: list[PreferenceRow],
     pairs: Path | None,
+    device: str | None,
     **flags: Any,
 ) -> RewardResult:
     """Under the store lock: resolve the base model, train, save."""
@@ -124,18 +127,20 @@ def _run(
 
     set_offline()
     from dlm.progress import RichEvents
+    from trainer.devices import choose_placement
     from trainer.models import resolve_base_model
     from trainer.rewards.train import RewardRequest, run_reward_training
     from trainer.rewards.train_config import RewardSettings
-    from trainer.runtime import choose_precision, configure_threads
+    from trainer.runtime import configure_threads
     from trainer.store import Store, dlm_home
 
     home = dlm_home()
     frontmatter = loaded.frontmatter
     store = Store.open(frontmatter.dlm_id, home)
     configure_threads(None)
+    placement = choose_placement(device, frontmatter.training.precision)
     settings = RewardSettings.from_training(
-        frontmatter.training, precision=choose_precision(frontmatter.training.precision), **flags
+        frontmatter.training, precision=placement.precision, device=placement.kind, **flags
     )
     echo = lambda text: typer.echo(text, err=True)  # noqa: E731
     try:

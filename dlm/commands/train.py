@@ -23,6 +23,7 @@ from dlm.launch import (
     rank_argv,
 )
 from dlm.launch import launch as launch_ranks
+from dlm.placement import DeviceOption, check_processes
 from dlmlang import Document, SectionKind
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def train(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Fail at once if another run holds the store.")
     ] = False,
+    device: DeviceOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     nproc: NprocOption = 1,
     nnodes: NnodesOption = 1,
@@ -111,6 +113,7 @@ def train(
             code=2,
         )
     if launch.distributed:
+        check_processes(device, launch.nproc)
         leave_with(_launch(loaded, launch, rank_argv(context), no_wait))
         return
     _note_document(loaded)
@@ -123,6 +126,7 @@ def train(
         seed=seed,
         fresh=fresh,
         no_wait=no_wait,
+        device=device,
     )
     report = (lambda result: None) if as_json else (lambda r: typer.echo(describe(r)))
     results = run_training(loaded, options, report)

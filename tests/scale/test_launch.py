@@ -34,6 +34,12 @@ from trainer.mining.sharded import shard
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def on_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These launches are CPU launches, on GPU machines too (tests/gpu has the GPU ones)."""
+    monkeypatch.setenv("DLM_DEVICE", "cpu")
+
+
 def test_one_machine_uses_a_standalone_rendezvous() -> None:
     command = torchrun_command(LaunchOptions(nproc=2), ["train", "/d/notes.dlm"], python="py")
     assert command == [
@@ -204,13 +210,19 @@ def test_rank_0_hands_its_exit_code_to_the_launcher(
 
 
 def test_world_comes_from_torchrun_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert current_world() == SINGLE and training_arguments(SINGLE) == {}
+    cpu = {"use_cpu": True, "bf16": False, "fp16": False}
+    assert current_world() == SINGLE
+    assert training_arguments(SINGLE, device="cpu", precision="fp32") == cpu
     monkeypatch.setenv("WORLD_SIZE", "4")
     monkeypatch.setenv("RANK", "3")
     monkeypatch.setenv("LOCAL_RANK", "1")
     world = current_world()
     assert world == World(rank=3, size=4, local_rank=1) and not world.is_main
-    assert training_arguments(world) == {"ddp_backend": "gloo", "ddp_find_unused_parameters": False}
+    ddp = {"ddp_find_unused_parameters": False}
+    on_cpu = training_arguments(world, device="cpu", precision="fp32")
+    assert on_cpu == {**cpu, **ddp, "ddp_backend": "gloo"}
+    on_gpus = training_arguments(world, device="cuda", precision="bf16")
+    assert on_gpus == {"use_cpu": False, "bf16": True, "fp16": False, **ddp, "ddp_backend": "nccl"}
     assert gather_to_main(SINGLE, "x") == ["x"]
 
 

@@ -95,10 +95,15 @@ def _generate(
         encoded = tokenizer(texts, return_tensors="pt", add_special_tokens=False, padding=True)
     finally:
         tokenizer.padding_side = side
-    input_ids = encoded["input_ids"].repeat_interleave(config.samples, dim=0)
-    attention = encoded["attention_mask"].repeat_interleave(config.samples, dim=0)
+    device = model.device
+    input_ids = encoded["input_ids"].to(device).repeat_interleave(config.samples, dim=0)
+    attention = encoded["attention_mask"].to(device).repeat_interleave(config.samples, dim=0)
+    # One stream per row on the model's device: a GPU draws a different stream than a
+    # CPU from the same seed, but always the same one on the same device.
     generators = [
-        torch.Generator().manual_seed(row_seed(prompt_seed(config.seed, prompt), index))
+        torch.Generator(device=device).manual_seed(
+            row_seed(prompt_seed(config.seed, prompt), index)
+        )
         for prompt in prompts
         for index in range(config.samples)
     ]

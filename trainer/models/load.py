@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 
-def load_causal_lm(directory: Path, *, dtype: Any) -> tuple[Any, Any]:
+def load_causal_lm(directory: Path, *, dtype: Any, device: str | None = None) -> tuple[Any, Any]:
     """(model, tokenizer) from `directory`; the tokenizer gets a pad token if it lacks one.
 
-    Padding is on the right for training; generation pads one prompt at a time.
+    The model goes to `device` when given (trainers place it themselves). Padding is on
+    the right for training; generation pads one prompt at a time.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging
@@ -20,4 +21,6 @@ def load_causal_lm(directory: Path, *, dtype: Any) -> tuple[Any, Any]:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(str(directory), dtype=dtype)
+    if device is not None:
+        model.to(device)  # type: ignore[arg-type]  # transformers types .to as a decorator
     return model, tokenizer

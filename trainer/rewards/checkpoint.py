@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trainer.devices import current_device
 from trainer.rewards.base import Messages, RewardError, split_answer
 from trainer.rewards.profiles import InputMode, Profile
 
@@ -28,7 +29,8 @@ _DTYPES = ("auto", "float32", "bfloat16", "float16")
 class LoadOptions:
     """Loader options of `AutoRM.load(..., load_method="transformers")`."""
 
-    device: str = "cpu"
+    device: str | None = None
+    """None: the device dlm chose for this process (trainer/devices.py)."""
     torch_dtype: str = "auto"
     """`auto` (the checkpoint's), `float32`, `bfloat16` or `float16`."""
     max_length: int = DEFAULT_MAX_LENGTH
@@ -224,7 +226,7 @@ class Checkpoint(Renderer):
                 f"{self.reference}: cannot load it as a reward model ({error})."
             ) from None
         model.config.pad_token_id = self.tokenizer.pad_token_id
-        model.to(self.options.device)
+        model.to(self.options.device or current_device())
         model.eval()
         return model
 

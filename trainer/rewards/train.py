@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from dlmlang import Document
+from trainer.devices import trainer_device
+from trainer.distributed import SINGLE, training_arguments
 from trainer.errors import TrainerError
 from trainer.events import Events
 from trainer.preference_data import PreferenceRow, conversational, split_preference_heldout
@@ -109,6 +111,7 @@ def run_reward_training(request: RewardRequest, store: Store, events: Events) ->
     events.message(f"Loading {request.base_model} as a reward model")
     torch.manual_seed(settings.seed)  # the new score head starts from the same weights
     model, tokenizer = load_sequence_classifier(request.model_dir)
+    model.to(trainer_device(settings.device))  # the check before training runs there too
     system_prompt = frontmatter.system_prompt
     scorer = InMemoryRM(model, tokenizer, system_prompt)
     train, heldout = _split(rows, scorer, settings.max_length, events)
@@ -276,7 +279,6 @@ def _trainer(
     settings: RewardSettings,
     scratch: Path,
 ) -> Any:
-    import torch
     from datasets import Dataset
     from peft import LoraConfig, TaskType
     from transformers import PrinterCallback
@@ -292,9 +294,7 @@ def _trainer(
         warmup_steps=0,
         seed=settings.seed,
         data_seed=settings.seed,
-        bf16=settings.precision == "bf16",
-        fp16=settings.precision == "fp16",
-        use_cpu=not torch.cuda.is_available(),
+        **training_arguments(SINGLE, device=settings.device, precision=settings.precision),
         gradient_checkpointing=False,  # trl's default; costs time on CPU for little memory
         max_length=None,  # long pairs were left out, and counted, before
         logging_steps=1,

@@ -32,6 +32,8 @@ class RewardSettings:
     micro_batch_size: int = REWARD_MICRO_BATCH
     lora_r: int = REWARD_LORA_R
     lora_alpha: int = REWARD_LORA_ALPHA
+    device: str = "cpu"
+    """"cpu" or "cuda": where the trainer runs (the GPU of each process is its local rank)."""
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.steps < 1:
@@ -53,6 +55,7 @@ class RewardSettings:
         training: TrainingConfig,
         *,
         precision: str,
+        device: str = "cpu",
         steps: int | None = None,
         learning_rate: float | None = None,
         seed: int | None = None,
@@ -63,5 +66,6 @@ class RewardSettings:
             steps=steps,
             max_length=training.sequence_len,
             precision=precision,
+            device=device,
             seed=seed if seed is not None else training.seed,
         )
