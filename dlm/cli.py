@@ -12,6 +12,7 @@ import typer
 from dlm.commands import preference, reward
 from dlm.commands.check import check
 from dlm.commands.demo import demo
+from dlm.commands.doctor import doctor
 from dlm.commands.init import init
 from dlm.commands.lsp import lsp
 from dlm.commands.metrics import metrics
@@ -60,7 +61,7 @@ def _translated(command: Callable[..., None]) -> Callable[..., None]:
 
 
 # The commands, in the order `dlm --help` lists them.
-for _command in (demo, init, new_id, check, train, prompt, show, metrics, lsp):
+for _command in (demo, init, new_id, check, train, prompt, show, doctor, metrics, lsp):
     app.command()(_translated(_command))
 for _group, _name in ((preference.app, "preference"), (reward.app, "reward")):
     for _sub in _group.registered_commands:

@@ -132,9 +132,15 @@ def choose_precision(requested: str, device: str) -> str:
         return "bf16" if cpu_supports_bf16() else "fp32"
     if requested in ("fp32", "fp16", "bf16"):
         return requested
+    return "bf16" if gpu_has_bf16(device) else "fp32"
+
+
+def gpu_has_bf16(device: str) -> bool:
+    """Native bf16 on this GPU (compute capability 8.0, Ampere, and newer); torch's own
+    check also counts the slow emulation of older GPUs, and looks at the current GPU."""
     import torch
 
-    return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return bool(torch.cuda.get_device_properties(torch.device(device)).major >= 8)
 
 
 def choose_placement(

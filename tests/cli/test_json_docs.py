@@ -45,3 +45,35 @@ def test_every_field_in_the_table_is_in_the_example() -> None:
     fields = re.findall(r"^\| `files\[\]\.(\w+)", DOC, re.MULTILINE)
     assert fields
     assert all(f'"{field}"' in documented for field in fields)
+
+
+def conforms(actual: Any, documented: Any) -> bool:
+    """`actual` has the documented shape: the same keys at every level and the same value
+    types, where `null` fits a field the example fills and `[]` on either side fits any list."""
+    if actual is None:
+        return True
+    if isinstance(documented, dict):
+        return (
+            isinstance(actual, dict)
+            and actual.keys() == documented.keys()
+            and all(conforms(actual[key], documented[key]) for key in actual)
+        )
+    if isinstance(documented, list):
+        if not isinstance(actual, list):
+            return False
+        return not documented or all(conforms(item, documented[0]) for item in actual)
+    return _shape(actual) == _shape(documented)
+
+
+def test_doctor_json_matches_the_documented_example(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["doctor", "--json"], env={"DLM_HOME": str(tmp_path)})
+    actual = json.loads(result.stdout)
+    documented = _documented("dlm doctor --json")
+    assert actual["schema_version"] == documented["schema_version"]
+    assert conforms(actual, documented)
+
+
+def test_doctor_table_names_every_top_level_field() -> None:
+    section = DOC.split("## `dlm doctor --json`", 1)[1]
+    for field in _documented("dlm doctor --json"):
+        assert field == "schema_version" or f"`{field}`" in section, field

@@ -2,12 +2,13 @@
 precision from the device, and a clear error for a device this machine does not have.
 
 CUDA itself cannot run on the CI machines; where a test needs "a machine with N GPUs" it
-sets torch's answers to `is_available`/`device_count`/`is_bf16_supported`, and
+sets torch's answers to `is_available`/`device_count`/`get_device_properties`, and
 tests/gpu/ runs the real thing on a GPU."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -33,7 +34,8 @@ def gpus(monkeypatch: pytest.MonkeyPatch) -> object:
     def have(count: int, *, bf16: bool = True) -> None:
         monkeypatch.setattr(torch.cuda, "is_available", lambda: count > 0)
         monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
-        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+        gpu = SimpleNamespace(name="GPU", total_memory=2**34, major=8 if bf16 else 7, minor=0)
+        monkeypatch.setattr(torch.cuda, "get_device_properties", lambda *a, **k: gpu)
 
     return have
 
