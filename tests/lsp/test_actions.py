@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from dlm.cli import app
 from tests.cli.test_train_cli import write_document
+from tests.lsp.processes import MINED_SECTION
 
 runner = CliRunner()
 JUDGE = Path(__file__).resolve().parents[1] / "trainer" / "scripts" / "judge.py"
@@ -111,27 +112,10 @@ def _as_action(found: types.Command | types.CodeAction) -> types.CodeAction:
     )
 
 
-LOOP_DOCUMENT = """---
-dlm_id: 01JQ7Z0000000000000000000A
-base_model: x
----
-
-::instruction::
-### Q
-When does the Tern leave?
-### A
-At 7:40.
-
-::preference::
-<!-- dlm-auto-mined: judge_name="sway" judge_score_chosen="0.82" judge_score_rejected="0.31" \
-mined_at="2026-04-23T18:42:11Z" mined_run_id="7" -->
-### Prompt
-Which ferry?
-### Chosen
-The Tern.
-### Rejected
-None.
-""".replace("\\\n", "")
+LOOP_DOCUMENT = (
+    "---\ndlm_id: 01JQ7Z0000000000000000000A\nbase_model: x\n---\n\n::instruction::\n"
+    "### Q\nWhen does the Tern leave?\n### A\nAt 7:40.\n" + MINED_SECTION
+)
 BROKEN = LOOP_DOCUMENT + "\n::instruction::\n### Q\nNo answer?\n"
 FIX_FIRST = (
     "Fix the 1 error in this document first: dlm mines, applies and reverts only in a "

@@ -14,12 +14,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import LanguageClient
 from pytest_lsp.client import make_test_lsp_client
+
+from tests.lsp.processes import MINED_SECTION, gone
 
 FAKE_DLM = Path(__file__).resolve().parent / "fake_dlm.py"
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,18 +159,6 @@ async def run_command(client: LanguageClient, command: str, *arguments: Any) -> 
     )
 
 
-def gone(pids: list[int], timeout: float = 15) -> bool:
-    """True once none of `pids` runs (a zombie waiting for its reaper counts as gone)."""
-    processes = []
-    for pid in pids:
-        try:
-            processes.append(psutil.Process(pid))
-        except psutil.NoSuchProcess:
-            continue
-    _, alive = psutil.wait_procs(processes, timeout=timeout)
-    return all(not p.is_running() or p.status() == psutil.STATUS_ZOMBIE for p in alive)
-
-
 def saved_document(tmp_path: Path, text: str = DOCUMENT, name: str = "notes.dlm") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -290,24 +279,11 @@ async def test_revert_forgets_the_dry_run_sections_once_applied(
         assert messages == []
 
 
-MINED = """
-::preference::
-<!-- dlm-auto-mined: judge_name="sway" judge_score_chosen="0.82" judge_score_rejected="0.31" \
-mined_at="2026-04-23T18:42:11Z" mined_run_id="7" -->
-### Prompt
-Which ferry?
-### Chosen
-The Tern.
-### Rejected
-None.
-""".replace("\\\n", "")
-
-
 @pytest.mark.parametrize("disabled_support", [True, False])
 async def test_loop_actions_on_a_document_with_errors_are_disabled(
     tmp_path: Path, disabled_support: bool
 ) -> None:
-    text = DOCUMENT + MINED + "\n::instruction::\n### Q\nNo answer?\n"
+    text = DOCUMENT + MINED_SECTION + "\n::instruction::\n### Q\nNo answer?\n"
     path = saved_document(tmp_path, text)
     async with server(tmp_path, disabled_support=disabled_support) as (client, started):
         uri = open_file(client, path)

@@ -10,10 +10,10 @@ import socket
 import sys
 from pathlib import Path
 
-import psutil
 import pytest
 
 from lsp import cli_bridge
+from tests.lsp.processes import gone
 
 # Progress on stderr, then over a megabyte of JSON on stdout (far more than a pipe
 # holds), then more progress: a reader that drains stderr first waits forever.
@@ -41,18 +41,6 @@ time.sleep(300)
 
 def python(code: str) -> list[str]:
     return [sys.executable, "-c", code]
-
-
-def gone(pids: list[int], timeout: float = 10) -> bool:
-    """True once none of `pids` runs (a zombie waiting for its reaper counts as gone)."""
-    processes = []
-    for pid in pids:
-        try:
-            processes.append(psutil.Process(pid))
-        except psutil.NoSuchProcess:
-            continue
-    _, alive = psutil.wait_procs(processes, timeout=timeout)
-    return all(not p.is_running() or p.status() == psutil.STATUS_ZOMBIE for p in alive)
 
 
 async def test_collect_reads_stdout_and_stderr_at_once() -> None:
