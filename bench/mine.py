@@ -12,7 +12,8 @@ so only batching and judging differ:
 - baseline: one `generate` call per sample, and the judge called on every pair of
   candidates, scoring both sides each time (N(N-1)/2 pairs, 2 items per pair).
 The sides alternate; prints medians with the min-max spread, generated tokens per
-second, peak GPU memory on a GPU, and the ratio.
+second, on a GPU peak memory and utilization (nvidia-smi, `bench/gpu_busy.py`), and
+the ratio.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def main() -> None:
     options = _options()
     prompts = QUESTIONS[: options.prompts]
     model, tokenizer, placement = _load(options.device, options.model)
+    from bench.gpu_busy import GpuBusy
     from trainer.generate import Sampling
     from trainer.judges.sway import SwayJudge
 
@@ -60,9 +62,14 @@ def main() -> None:
     judge.load()
     _ours(model, tokenizer, judge, prompts[:1], sampling)  # warm-up, not timed
     times: dict[str, list[float]] = {"ours": [], "baseline": []}
-    for _ in range(options.rounds):
-        times["ours"].append(_ours(model, tokenizer, judge, prompts, sampling))
-        times["baseline"].append(_baseline(model, tokenizer, judge, prompts, sampling))
+    busy: dict[str, list[float]] = {"ours": [], "baseline": []}
+    with GpuBusy(placement.device) as sampler:
+        for _ in range(options.rounds):
+            for side, run in (("ours", _ours), ("baseline", _baseline)):
+                start = time.perf_counter()
+                times[side].append(run(model, tokenizer, judge, prompts, sampling))
+                mean = sampler.mean(start, time.perf_counter())
+                busy[side] += [mean] if mean is not None else []
     print(
         f"Mining {len(prompts)} prompts x {options.samples} samples x "
         f"{options.max_new_tokens} tokens (EOS off), sway judge, {placement.device} in "
@@ -74,6 +81,7 @@ def main() -> None:
         print(
             f"  {side:8} median {median:7.2f} s  (min {min(values):.2f}, max {max(values):.2f}),"
             f"  {tokens / median:,.0f} generated tokens/s"
+            + (f", GPU busy {statistics.fmean(busy[side]):.0f}%" if busy[side] else "")
         )
     if placement.on_gpu:
         import torch

@@ -7,11 +7,12 @@ import json
 import shutil
 import time
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from dlmlang import Document, SectionKind
+from trainer.batching import plan_for_model
 from trainer.debug_hooks import debug_callbacks, record_checksum
 from trainer.devices import trainer_device
 from trainer.distributed import (
@@ -21,6 +22,7 @@ from trainer.distributed import (
     barrier,
     check_trainer_world,
     fingerprint,
+    from_main,
     training_arguments,
 )
 from trainer.errors import TrainerError
@@ -30,6 +32,7 @@ from trainer.preference_data import (
     PreferenceRow,
     conversational,
     document_preference_rows,
+    pair_tokens,
     replay_preference_rows,
     split_preference_heldout,
 )
@@ -140,6 +143,10 @@ def run_preference(
     model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32, device=device)
     model = _with_adapter(model, store.version_path(previous))
     system_prompt = frontmatter.system_prompt
+    if settings.auto_batch and device != "cpu":
+        lengths = [pair_tokens(row, tokenizer, system_prompt) for row in rows.train]
+        settings = _sized_for_device(settings, model, lengths, device, world, events)
+        request = replace(request, settings=settings)
     doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
     agree(world, fingerprint(doc_sha256, previous, rows, settings), "the training inputs")
     before: PreferenceCheck | None = None
@@ -237,6 +244,30 @@ def _save(
     store.replay.record(run_id, sections)
     store.metrics.finish_run(run_id, status="completed", adapter_version=version)
     return version
+
+
+def _sized_for_device(
+    settings: PreferenceSettings,
+    model: Any,
+    lengths: list[int],
+    device: str,
+    world: World,
+    events: Events,
+) -> PreferenceSettings:
+    """`settings` with the batch of an `auto` document chosen for the device (rank 0's
+    choice on every rank); chosen and rejected go through the model together."""
+    plan = plan_for_model(
+        model,
+        lengths,
+        sequence_len=settings.sequence_len,
+        device=device,
+        precision=settings.precision,
+        can_pack=False,
+        sequences_per_row=2,
+    )
+    plan = from_main(world, plan)
+    events.message(f"Batch: {plan.reason}")
+    return replace(settings, micro_batch_size=plan.micro_batch_size)
 
 
 def _check_method_available(method: str) -> None:

@@ -37,6 +37,8 @@ class PreferenceSettings:
     replay: bool
     device: str = "cpu"
     """"cpu" or "cuda": where the trainer runs (the GPU of each process is its local rank)."""
+    auto_batch: bool = False
+    """The document left `micro_batch_size` to dlm: sized for the device (trainer/batching.py)."""
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -79,6 +81,7 @@ class PreferenceSettings:
             max_steps=max_steps,
             sequence_len=training.sequence_len,
             micro_batch_size=training.micro_batch_size or DEFAULT_MICRO_BATCH,
+            auto_batch=training.micro_batch_size is None,
             grad_accum=training.grad_accum or DEFAULT_GRAD_ACCUM,
             lr_scheduler=training.lr_scheduler,
             warmup_ratio=training.warmup_ratio,

@@ -79,6 +79,15 @@ def conversational(row: PreferenceRow, system_prompt: str | None) -> dict[str, A
     }
 
 
+def pair_tokens(row: PreferenceRow, tokenizer: Any, system_prompt: str | None) -> int:
+    """Tokens of the prompt's chat turn plus the longer answer: one pair's longest side."""
+    prompt = tokenizer.apply_chat_template(
+        chat_messages(row.prompt, system_prompt), tokenize=False, add_generation_prompt=True
+    )
+    longer = max(row.chosen, row.rejected, key=len)
+    return len(tokenizer(str(prompt) + longer, add_special_tokens=False)["input_ids"])
+
+
 def _bucket(row: PreferenceRow) -> int:
     key = f"{row.section_id}\n{row.prompt}\n{row.chosen}\n{row.rejected}"
     return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)

@@ -8,11 +8,12 @@ import shutil
 import tempfile
 import time
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from dlmlang import Document, SectionKind
+from trainer.batching import plan_for_model
 from trainer.data import Row, document_rows, replay_rows, split_heldout, tokenize_rows
 from trainer.debug_hooks import debug_callbacks, record_checksum
 from trainer.devices import trainer_device
@@ -23,6 +24,7 @@ from trainer.distributed import (
     barrier,
     check_trainer_world,
     fingerprint,
+    from_main,
     training_arguments,
 )
 from trainer.errors import TrainerError
@@ -113,6 +115,9 @@ def run_sft(
         system_prompt=frontmatter.system_prompt,
         max_length=settings.sequence_len,
     )
+    if settings.auto_batch and device != "cpu":
+        settings = _sized_for_device(settings, model, train.input_ids, device, world, events)
+        request = replace(request, settings=settings)
     previous = None if request.fresh else store.current_version()
     model = _with_adapter(model, settings, store.version_path(previous) if previous else None)
     doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
@@ -152,6 +157,29 @@ def run_sft(
         tokens_per_second=outcome.tokens_per_second,
         seconds=time.perf_counter() - started,
     )
+
+
+def _sized_for_device(
+    settings: SFTSettings,
+    model: Any,
+    rows: list[list[int]],
+    device: str,
+    world: World,
+    events: Events,
+) -> SFTSettings:
+    """`settings` with the batch of an `auto` document chosen for the device (rank 0's
+    choice on every rank: free memory can differ between GPUs)."""
+    plan = plan_for_model(
+        model,
+        [len(row) for row in rows],
+        sequence_len=settings.sequence_len,
+        device=device,
+        precision=settings.precision,
+        can_pack=True,
+    )
+    plan = from_main(world, plan)
+    events.message(f"Batch: {plan.reason}")
+    return replace(settings, micro_batch_size=plan.micro_batch_size, packing=plan.packing)
 
 
 def _save(
@@ -240,7 +268,7 @@ def _train(
         gradient_checkpointing=False,
         max_length=settings.sequence_len,
         completion_only_loss=True,
-        packing=False,
+        packing=settings.packing,
         logging_steps=1,
         save_strategy="no",
         eval_strategy="no",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlmlang import TrainingConfig
+from trainer.batching import CPU_MICRO_BATCH
 
 # Measured on SmolLM2-135M on CPU (spec §6): LoRA on every linear layer at 1e-3
 # learned facts in 40 steps, where q/v at 2e-4 learned nothing in 20.
 DEFAULT_LEARNING_RATE = 1e-3
-DEFAULT_MICRO_BATCH = 4
+DEFAULT_MICRO_BATCH = CPU_MICRO_BATCH
 DEFAULT_GRAD_ACCUM = 1
 
 
@@ -34,6 +35,10 @@ class SFTSettings:
     replay: bool
     device: str = "cpu"
     """"cpu" or "cuda": where the trainer runs (the GPU of each process is its local rank)."""
+    auto_batch: bool = False
+    """The document left `micro_batch_size` to dlm: sized for the device (trainer/batching.py)."""
+    packing: bool = False
+    """Pack short rows into full-length ones (chosen with an `auto` batch on a GPU)."""
 
     def __post_init__(self) -> None:
         if self.precision not in ("bf16", "fp32", "fp16"):
@@ -63,6 +68,7 @@ class SFTSettings:
             else "all-linear",
             sequence_len=training.sequence_len,
             micro_batch_size=training.micro_batch_size or DEFAULT_MICRO_BATCH,
+            auto_batch=training.micro_batch_size is None,
             grad_accum=training.grad_accum or DEFAULT_GRAD_ACCUM,
             learning_rate=training.learning_rate or DEFAULT_LEARNING_RATE,
             num_epochs=training.num_epochs,

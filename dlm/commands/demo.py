@@ -11,6 +11,7 @@ import typer
 
 from dlm.errors import CliError
 from dlm.files import create_document
+from dlm.placement import DeviceOption
 
 QUESTIONS = (
     "When does the Tern leave Gullmouth?",
@@ -25,12 +26,14 @@ def demo(
     max_steps: Annotated[int, typer.Option(help="SFT steps.", min=1)] = 30,
     preference_steps: Annotated[int, typer.Option(help="Preference (DPO) steps.", min=1)] = 10,
     samples: Annotated[int, typer.Option(help="Candidates per prompt when mining.", min=2)] = 6,
+    device: DeviceOption = None,
 ) -> None:
     """Run the whole loop on a bundled example, on the embedded model, before and after.
 
     init -> train (SFT) -> prompt -> mine preferences (sway judge) -> list -> apply
     -> train the preference phase (DPO) -> prompt. Uses the embedded
-    SmolLM2-135M-Instruct; a few minutes on a laptop CPU.
+    SmolLM2-135M-Instruct; a few minutes on a laptop CPU, less on a GPU (`--device`,
+    default: a CUDA GPU when there is one).
 
     Example: dlm demo ./dlm-demo
     """
@@ -42,15 +45,23 @@ def demo(
     path = _write_example(directory)
     typer.echo(f"1. Wrote {path} (a fresh dlm_id, facts the base model cannot know).")
     typer.echo("2. The base model, before training:")
-    _ask(prompt, path, "base")
+    _ask(prompt, path, "base", device)
     typer.echo(f"3. Training {max_steps} SFT steps on the prose and Q/A:")
-    train(path, phase=Phase.SFT, max_steps=max_steps)
+    train(path, phase=Phase.SFT, max_steps=max_steps, device=device)
     typer.echo("4. The SFT adapter:")
-    _ask(prompt, path, None)
+    _ask(prompt, path, None, device)
     typer.echo(f"5. Mining: {samples} answers per question, judged by sway (adapter vs base):")
     mined = True
     try:
-        mine(path, samples=samples, max_pairs=3, temp=1.2, max_new_tokens=48, seed=0)
+        mine(
+            path,
+            samples=samples,
+            max_pairs=3,
+            temp=1.2,
+            max_new_tokens=48,
+            seed=0,
+            device=device,
+        )
     except typer.Exit as stop:
         if stop.exit_code != 2:
             raise
@@ -62,20 +73,27 @@ def demo(
     else:
         typer.echo("6. Nothing mined this time: the preference phase uses the hand-written pairs.")
     typer.echo(f"7. The preference phase: {preference_steps} DPO steps from the SFT adapter:")
-    train(path, phase=Phase.PREFERENCE, max_steps=preference_steps)
+    train(path, phase=Phase.PREFERENCE, max_steps=preference_steps, device=device)
     typer.echo("8. After the preference phase:")
-    _ask(prompt, path, None)
+    _ask(prompt, path, None, device)
     typer.echo(
         f"Done in {time.perf_counter() - started:.0f} s. Next: `dlm show {path}`, "
         f"`dlm preference list {path}`, `dlm metrics {path} --plot loss.png`."
     )
 
 
-def _ask(prompt: Any, path: Path, version: str | None) -> None:
+def _ask(prompt: Any, path: Path, version: str | None, device: str | None) -> None:
     for question in QUESTIONS:
         typer.echo(f"   Q: {question}")
         typer.echo("   A: ", nl=False)
-        prompt(path, question, max_new_tokens=48, temp=0.0, adapter_version=version)
+        prompt(
+            path,
+            question,
+            max_new_tokens=48,
+            temp=0.0,
+            adapter_version=version,
+            device=device,
+        )
 
 
 def _write_example(directory: Path) -> Path:

@@ -261,3 +261,56 @@ def test_two_processes_train_on_two_gpus(tiny_model_dir: Path, tmp_path: Path, h
         ("sft", "completed", 2),
         ("dpo", "completed", 2),
     ]
+
+
+def test_an_auto_batch_grows_and_packs_on_the_gpu_for_a_large_document(
+    tiny_model_dir: Path, tmp_path: Path, home: Path, loaded: list[Any]
+) -> None:
+    """Without `micro_batch_size` in the document, a 600-row document trains with more
+    than the CPU's 4 rows per step, packed, and the run records the choice."""
+    body = "".join(
+        f"::instruction::\n### Q\nWhen does ferry {n} leave?\n### A\nAt {n % 12}:40.\n\n"
+        for n in range(600)
+    )
+    path = tmp_path / "large.dlm"
+    path.write_text(
+        f"---\ndlm_id: {DLM_ID}\nbase_model: {tiny_model_dir}\n"
+        f"training:\n  max_steps: 2\n  sequence_len: 128\n---\n\n{body}",
+        encoding="utf-8",
+    )
+    train(path, "--phase", "sft")
+    assert_on_the_gpu(loaded, expected=1)
+    from trainer.batching import CPU_MICRO_BATCH
+    from trainer.store import Store
+
+    run = Store.open(DLM_ID, home).metrics.run(1)
+    assert run is not None and run.config["auto_batch"] is True
+    assert run.config["packing"] is True
+    assert run.config["micro_batch_size"] > CPU_MICRO_BATCH
+
+
+def test_doctor_run_trains_and_samples_on_the_gpu(tiny_model_dir: Path, home: Path) -> None:
+    import torch
+
+    result = runner.invoke(app, ["doctor", "--run", "--base", str(tiny_model_dir), "--json"])
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, report["problems"]
+    run = report["run"]
+    assert run["device"].startswith("cuda") and run["peak_gpu_mb"] > 0
+    assert run["precision"] == ("bf16" if torch.cuda.get_device_capability()[0] >= 8 else "fp32")
+
+
+@pytest.mark.slow
+def test_the_demo_runs_end_to_end_on_the_gpu(tmp_path: Path, home: Path) -> None:
+    """`dlm demo` on the embedded model, every step on the GPU, still teaching the fact."""
+    result = runner.invoke(app, ["demo", str(tmp_path / "demo"), "--device", "cuda"])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "demo" / "notes.dlm"
+    trained = runner.invoke(app, ["prompt", str(path), "When does the Tern leave Gullmouth?"])
+    assert "7:40" in trained.stdout
+    shown = json.loads(runner.invoke(app, ["show", str(path), "--json"]).stdout)
+    assert [r["phase"] for r in shown["store"]["runs"]] == ["sft", "dpo"]
+    from trainer.store import Store
+
+    store = Store.open(shown["dlm_id"], home)
+    assert {run.config["device"] for run in store.metrics.runs()} == {"cuda"}
