@@ -11,7 +11,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from dlmlang import Section, SectionKind, Severity
-from lsp import cli_bridge
+from lsp import cli_bridge, trust
 from lsp.diagnostics import SEVERITY
 from lsp.positions import to_client_range
 from lsp.state import Snapshot
@@ -225,7 +225,14 @@ async def revert(ls: "DlmServer", uri: str) -> None:
 
 
 async def mine(ls: "DlmServer", uri: str, section_id: str) -> None:
-    """Run the miner for one section with `$/progress`, cancellable; then offer to apply."""
+    """Run the miner for one section with `$/progress`, cancellable; then offer to apply.
+    A judge that runs code is refused when it comes from an untrusted workspace."""
+    refused = trust.refusal(ls.settings.judge, ls.settings.judge_origin)
+    if refused is not None:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=refused)
+        )
+        return
     found = _on_disk(ls, uri)
     if found is None:
         return

@@ -17,6 +17,7 @@ from lsp import actions, completion, diagnostics, hover, outline
 from lsp.cli_bridge import Children, default_command
 from lsp.state import Documents, OpenDocument, Snapshot
 from lsp.sync import DlmProtocol
+from lsp.trust import JudgeOrigin
 
 T = TypeVar("T")
 logger = logging.getLogger("dlm.lsp")
@@ -36,6 +37,8 @@ class Settings:
     max_pairs: int | None = None
     dlm_command: list[str] = field(default_factory=default_command)
     """How to run `dlm` (the server reaches the store only through it)."""
+    judge_origin: JudgeOrigin = field(default_factory=JudgeOrigin)
+    """Where the client says `judge` came from (`judgeFromWorkspace`, `workspaceTrusted`)."""
 
     @classmethod
     def from_options(cls, options: Any, base: Settings | None = None) -> Settings:
@@ -61,6 +64,7 @@ class Settings:
         command = options.get("dlmCommand")
         if isinstance(command, list) and command and all(isinstance(c, str) for c in command):
             settings.dlm_command = list(command)
+        settings.judge_origin = _origin(options, settings.judge_origin)
         return settings
 
     def mine_arguments(self) -> list[str]:
@@ -71,6 +75,16 @@ class Settings:
         if self.max_pairs is not None:
             arguments += ["--max-pairs", str(self.max_pairs)]
         return arguments
+
+
+def _origin(options: dict[str, Any], base: JudgeOrigin) -> JudgeOrigin:
+    """The judge's origin from the options; a missing or non-boolean key keeps `base`'s."""
+    known = [options.get(key) for key in ("judgeFromWorkspace", "workspaceTrusted")]
+    from_workspace, trusted = (
+        new if isinstance(new, bool) else old
+        for new, old in zip(known, (base.from_workspace, base.workspace_trusted), strict=True)
+    )
+    return JudgeOrigin(from_workspace=from_workspace, workspace_trusted=trusted)
 
 
 def _number(value: Any) -> float | None:

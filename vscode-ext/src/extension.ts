@@ -19,6 +19,7 @@ import { cliPrefix, commandLine, metricsArgv, shellKind, trainArgv } from './com
 import { ProgressBoard, statusBarView, FINISHED_VISIBLE_MS, type ServerState, type WorkDoneValue } from './progress';
 import { describeServerCommand, discoverServerCommand, type ServerCommand, type WorkspaceFolderInfo } from './serverCommand';
 import { configurationPayload, serverOptions, type RawSettings, type ServerOptions } from './settings';
+import { trustOptions, type TrustOptions } from './trust';
 import { findOnPath } from './which';
 
 let extension: DlmExtension | undefined;
@@ -59,7 +60,10 @@ class DlmExtension implements vscode.Disposable {
       this.status,
       vscode.workspace.onDidChangeConfiguration((event) => this.configurationChanged(event)),
       vscode.window.onDidChangeActiveTextEditor(() => this.render()),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => this.retryIfFailed()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.sendSettings(false); // the server now runs the workspace's judge, whatever it is
+        this.retryIfFailed();
+      }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.retryIfFailed()),
     );
     this.render();
@@ -212,8 +216,11 @@ class DlmExtension implements vscode.Disposable {
     }
   }
 
-  /** The server options from the `dlm.*` settings; problems are shown once per distinct set. */
-  private settings(showProblems: boolean): ServerOptions {
+  /**
+   * The server options from the `dlm.*` settings, with where the judge came from and
+   * whether the workspace is trusted; problems are shown once per distinct set.
+   */
+  private settings(showProblems: boolean): ServerOptions & TrustOptions {
     const config = vscode.workspace.getConfiguration('dlm');
     const raw: RawSettings = {
       diagnosticsDelay: config.get<unknown>('diagnosticsDelay'),
@@ -235,7 +242,7 @@ class DlmExtension implements vscode.Disposable {
       }
     }
     this.lastProblems = joined;
-    return options;
+    return { ...options, ...trustOptions(config.inspect('judge'), raw.judge, vscode.workspace.isTrusted) };
   }
 
   private configurationChanged(event: vscode.ConfigurationChangeEvent): void {
@@ -244,13 +251,18 @@ class DlmExtension implements vscode.Disposable {
       return;
     }
     if (event.affectsConfiguration('dlm')) {
-      const options = this.settings(true);
-      // While starting, vscode-languageclient holds the notification until the server is up.
-      if (this.client !== undefined && (this.state === 'running' || this.state === 'starting')) {
-        this.client
-          .sendNotification(DidChangeConfigurationNotification.type, configurationPayload(options))
-          .catch((error: unknown) => this.output.appendLine(`Sending the settings failed: ${describeError(error)}`));
-      }
+      this.sendSettings(true);
+    }
+  }
+
+  /** Send the settings to a running (or starting) server. */
+  private sendSettings(showProblems: boolean): void {
+    const options = this.settings(showProblems);
+    // While starting, vscode-languageclient holds the notification until the server is up.
+    if (this.client !== undefined && (this.state === 'running' || this.state === 'starting')) {
+      this.client
+        .sendNotification(DidChangeConfigurationNotification.type, configurationPayload(options))
+        .catch((error: unknown) => this.output.appendLine(`Sending the settings failed: ${describeError(error)}`));
     }
   }
 

@@ -100,7 +100,7 @@ export function isKnownJudge(judge: string): boolean {
 }
 
 /** The `didChangeConfiguration` payload the server reads (its keys under `dlm`). */
-export function configurationPayload(options: ServerOptions): { settings: { dlm: ServerOptions } } {
+export function configurationPayload<T extends ServerOptions>(options: T): { settings: { dlm: T } } {
   return { settings: { dlm: { ...options } } };
 }
 

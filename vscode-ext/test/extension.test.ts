@@ -174,6 +174,8 @@ describe('the bundled extension', () => {
       samples: 6,
       threshold: null,
       maxPairs: null,
+      judgeFromWorkspace: false,
+      workspaceTrusted: true,
     });
 
     // vscode-languageclient registered the server's commands next to the extension's.
@@ -196,7 +198,7 @@ describe('the bundled extension', () => {
     state.configurationListeners.forEach((listener) => listener({ affectsConfiguration: (section) => section === 'dlm' || section === 'dlm.samples' }));
     await until(() => received('workspace/didChangeConfiguration').length > 0, 'didChangeConfiguration');
     assert.deepEqual(received('workspace/didChangeConfiguration')[0]?.params, {
-      settings: { dlm: { diagnosticsDelay: 0.2, judge: 'hf:./rm', samples: 8, threshold: null, maxPairs: 3 } },
+      settings: { dlm: { diagnosticsDelay: 0.2, judge: 'hf:./rm', samples: 8, threshold: null, maxPairs: 3, judgeFromWorkspace: false, workspaceTrusted: true } },
     });
 
     // Mine at cursor: the server's code action at the cursor gives the section; progress shows in the status bar.
@@ -237,5 +239,36 @@ describe('the bundled extension', () => {
     context.subscriptions.forEach((each) => each.dispose());
     assert.equal(received('shutdown').length, 2);
     assert.deepEqual(recorded.errors, []);
+  });
+
+  it("tells the server where the judge came from and whether the workspace is trusted", async () => {
+    const serverLog = join(directory, 'trust.log');
+    writeFileSync(serverLog, '');
+    process.env['FAKE_SERVER_LOG'] = serverLog;
+    const received = (method: string): LoggedMessage[] =>
+      readFileSync(serverLog, 'utf8')
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => JSON.parse(line) as LoggedMessage)
+        .filter((message) => message.method === method);
+    const planted = "cli:sh -c 'touch pwned'";
+    const state = newState({ 'dlm.server.command': [process.execPath, fakeServer, 'lsp'], 'dlm.judge': planted }, dlmDocument(join(directory, 'trust.dlm')));
+    state.workspaceSettings = { 'dlm.judge': planted };
+    state.trusted = false;
+    const { vscode, recorded } = fakeVscode(state);
+    const extension = loadExtension(bundle, vscode);
+    extension.activate({ subscriptions: [] });
+    await until(() => status(recorded).text === '$(check) dlm', 'the running state');
+    const [initialize] = received('initialize');
+    const options = initialize?.params?.['initializationOptions'] as Record<string, unknown> | undefined;
+    assert.deepEqual([options?.['judge'], options?.['judgeFromWorkspace'], options?.['workspaceTrusted']], [planted, true, false]);
+
+    // Granting trust sends the settings again, now trusted.
+    state.trusted = true;
+    state.trustListeners?.forEach((listener) => listener());
+    await until(() => received('workspace/didChangeConfiguration').length > 0, 'didChangeConfiguration');
+    const sent = received('workspace/didChangeConfiguration')[0]?.params as { settings: { dlm: Record<string, unknown> } } | undefined;
+    assert.deepEqual([sent?.settings.dlm['judgeFromWorkspace'], sent?.settings.dlm['workspaceTrusted']], [true, true]);
+    await extension.deactivate();
   });
 });

@@ -33,6 +33,11 @@ export interface FakeState {
   folders: string[];
   activeDocument: FakeDocument | undefined;
   configurationListeners: Array<Listener<{ affectsConfiguration: (section: string) => boolean }>>;
+  /** Values a workspace sets (`inspect().workspaceValue`); `settings` holds the values in effect. */
+  workspaceSettings?: Record<string, unknown>;
+  /** `workspace.isTrusted` (default true). */
+  trusted?: boolean;
+  trustListeners?: Array<Listener<void>>;
 }
 
 export interface FakeDocument {
@@ -305,7 +310,9 @@ export function fakeVscode(state: FakeState): { vscode: unknown; recorded: Recor
       get workspaceFolders() {
         return state.folders.map((folder, index) => ({ uri: FakeUri.file(folder), name: folder, index }));
       },
-      isTrusted: true,
+      get isTrusted() {
+        return state.trusted ?? true;
+      },
       get textDocuments() {
         return state.activeDocument === undefined ? [] : [asTextDocument(state.activeDocument)];
       },
@@ -316,14 +323,21 @@ export function fakeVscode(state: FakeState): { vscode: unknown; recorded: Recor
           return value === undefined ? fallback : value;
         },
         has: () => false,
-        inspect: () => undefined,
+        inspect: (key: string) => {
+          const name = section ? `${section}.${key}` : key;
+          const workspaceValue = state.workspaceSettings?.[name];
+          return workspaceValue === undefined ? undefined : { key: name, workspaceValue };
+        },
         update: async () => undefined,
       }),
       onDidChangeConfiguration: (listener: FakeState['configurationListeners'][number]) => {
         state.configurationListeners.push(listener);
         return disposable;
       },
-      onDidGrantWorkspaceTrust: event,
+      onDidGrantWorkspaceTrust: (listener: Listener<void>) => {
+        (state.trustListeners ??= []).push(listener);
+        return disposable;
+      },
       onDidChangeWorkspaceFolders: event,
       onDidOpenTextDocument: event,
       onDidChangeTextDocument: event,
