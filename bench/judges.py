@@ -95,10 +95,10 @@ def _load_reward_model(options: argparse.Namespace) -> tuple[Any, str]:
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from trainer.devices import choose_placement
     from trainer.models import resolve_base_model
     from trainer.rewards.auto import AutoRM
-    from trainer.runtime import configure_threads, set_offline
+    from trainer.runtime.devices import choose_placement
+    from trainer.runtime.environment import configure_threads, set_offline
     from trainer.store import dlm_home
 
     set_offline()

@@ -48,7 +48,7 @@ def main() -> None:
     prompts = QUESTIONS[: options.prompts]
     model, tokenizer, placement = _load(options.device, options.model)
     from bench.gpu_busy import GpuBusy
-    from trainer.generate import Sampling
+    from trainer.generation.generate import Sampling
     from trainer.judges.sway import SwayJudge
 
     sampling = Sampling(
@@ -94,10 +94,10 @@ def main() -> None:
 def _load(device: str | None, model: str | None) -> tuple[Any, Any, Any]:
     from peft import LoraConfig, get_peft_model
 
-    from trainer.devices import choose_placement
-    from trainer.generate import load_for_generation
+    from trainer.generation.generate import load_for_generation
     from trainer.models import resolve_base_model
-    from trainer.runtime import configure_threads, set_offline
+    from trainer.runtime.devices import choose_placement
+    from trainer.runtime.environment import configure_threads, set_offline
     from trainer.store import dlm_home
 
     set_offline()
@@ -135,9 +135,9 @@ def _ours(model: Any, tokenizer: Any, judge: Any, prompts: list[str], sampling: 
 def _baseline(model: Any, tokenizer: Any, judge: Any, prompts: list[str], sampling: Any) -> float:
     import torch
 
-    from trainer.data import chat_messages
+    from trainer.generation.seeded_sampling import prompt_seed
     from trainer.judges.base import JudgeItem
-    from trainer.mining.sampling import prompt_seed
+    from trainer.training.rows import chat_messages
 
     started = time.perf_counter()
     for prompt in prompts:

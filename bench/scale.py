@@ -1,7 +1,7 @@
 """SFT step time with one process vs two torchrun processes, at the same global batch.
 
 Run: `uv run python bench/scale.py [--model tiny|default|both] [--steps 8] [--rounds 2]`.
-Both sides run dlm's SFT (`trainer.sft.run_sft`) on the questions of the bundled
+Both sides run dlm's SFT (`trainer.training.sft.run_sft`) on the questions of the bundled
 example: one process with micro_batch_size 4 and every core, against two processes
 under torchrun (gloo, `OMP_NUM_THREADS` = cores // 2, as `dlm train --nproc 2` sets
 it) with micro_batch_size 2 each, so every optimizer step sees the same 4 rows. Sides
@@ -63,7 +63,7 @@ def _options() -> argparse.Namespace:
 
 
 def _prepare(model: str, home: Path) -> Path:
-    from trainer.runtime import set_offline
+    from trainer.runtime.environment import set_offline
 
     set_offline()
     if model == "tiny":
@@ -100,9 +100,9 @@ def _run(nproc: int, model_dir: Path, steps: int, home: Path) -> dict[str, Any]:
 
 
 def _work(options: argparse.Namespace) -> None:
-    from trainer.distributed import current_world, gather_to_main, join, leave
-    from trainer.distributed import threads_per_process as threads
-    from trainer.runtime import configure_threads, set_offline
+    from trainer.runtime.distributed import current_world, gather_to_main, join, leave
+    from trainer.runtime.distributed import threads_per_process as threads
+    from trainer.runtime.environment import configure_threads, set_offline
 
     set_offline()
     world = current_world()
@@ -123,11 +123,11 @@ def _work(options: argparse.Namespace) -> None:
 def _train(options: argparse.Namespace, world: Any) -> list[float]:
     import dlmlang
     from bench.train import bench_document
-    from trainer.devices import choose_precision
     from trainer.events import SilentEvents, StepEvent
-    from trainer.sft import SFTRequest, run_sft
-    from trainer.sft_config import SFTSettings
+    from trainer.runtime.devices import choose_precision
     from trainer.store import Store
+    from trainer.training.sft import SFTRequest, run_sft
+    from trainer.training.sft_settings import SFTSettings
 
     stamps: list[float] = []
 

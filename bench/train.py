@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from trainer.devices import Placement
+    from trainer.runtime.devices import Placement
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -140,7 +140,7 @@ def _options() -> argparse.Namespace:
 
 def _prepare(home: Path) -> Path:
     from trainer.models import resolve_base_model
-    from trainer.runtime import set_offline
+    from trainer.runtime.environment import set_offline
 
     set_offline()
     return resolve_base_model("smollm2-135m", home, progress=print).path
@@ -165,8 +165,8 @@ def _work(options: argparse.Namespace) -> dict[str, Any]:
 
     import dlmlang
     from bench.gpu_busy import GpuBusy
-    from trainer.devices import choose_placement
-    from trainer.runtime import configure_threads, set_offline
+    from trainer.runtime.devices import choose_placement
+    from trainer.runtime.environment import configure_threads, set_offline
 
     set_offline()
     configure_threads(None)
@@ -220,10 +220,10 @@ class _Side:
 
     def ours(self) -> int:
         """dlm's SFT or preference phase (after a one-step SFT adapter); tokens seen."""
-        from trainer.preference import PreferenceRequest, run_preference
-        from trainer.preference_config import PreferenceSettings
-        from trainer.sft import SFTRequest, run_sft
         from trainer.store import Store
+        from trainer.training.preference import PreferenceRequest, run_preference
+        from trainer.training.preference_settings import PreferenceSettings
+        from trainer.training.sft import SFTRequest, run_sft
 
         store = Store.open(BENCH_ID, self.home / f"ours{time.time_ns()}")
         training = self._training()
@@ -258,7 +258,7 @@ class _Side:
         return self.document.frontmatter.training
 
     def _sft_settings(self, *, max_steps: int) -> Any:
-        from trainer.sft_config import SFTSettings
+        from trainer.training.sft_settings import SFTSettings
 
         return SFTSettings.from_training(
             self._training(),
@@ -271,7 +271,7 @@ class _Side:
         """A one-step SFT adapter (untimed): where both DPO sides start."""
         import dlmlang
         from trainer.events import SilentEvents
-        from trainer.sft import SFTRequest, run_sft
+        from trainer.training.sft import SFTRequest, run_sft
 
         questions = dlmlang.parse_bytes(bench_document("sft"))
         settings = self._sft_settings(max_steps=1)
@@ -344,7 +344,7 @@ class _Side:
         from trl import SFTConfig, SFTTrainer
 
         settings = self._sft_settings(max_steps=self.options.steps)
-        from trainer.data import ChatRow, document_rows, split_heldout
+        from trainer.training.rows import ChatRow, document_rows, split_heldout
 
         prompts, completions = [], []
         for row in split_heldout(document_rows(self.document))[0]:
@@ -385,7 +385,10 @@ class _Side:
         from trainer.store import Store
 
         adapter = self._sft_adapter(Store.open(BENCH_ID, self.home / f"base{time.time_ns()}"))
-        from trainer.preference_data import document_preference_rows, split_preference_heldout
+        from trainer.training.preference_rows import (
+            document_preference_rows,
+            split_preference_heldout,
+        )
 
         rows = [
             {

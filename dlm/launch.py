@@ -4,7 +4,7 @@ The command the user typed becomes the launcher: it checks the document and, on 
 0, creates the store and holds its lock while it runs
 `python -m torch.distributed.run ... -m dlm <the same command without --nproc>`.
 Each process torchrun starts finds `DLM_LAUNCHED=1` and torchrun's `RANK`/`WORLD_SIZE`
-in its environment and runs as one rank (`trainer.distributed`). The launcher waits,
+in its environment and runs as one rank (`trainer.runtime.distributed`). The launcher waits,
 and exits with the code rank 0 left in `DLM_EXIT_FILE`, or with 1 if any process failed.
 """
 
@@ -26,7 +26,7 @@ import typer
 from dlm.errors import EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
-    from trainer.distributed import World
+    from trainer.runtime.distributed import World
 
 LAUNCHED = "DLM_LAUNCHED"
 """Set to 1 in the processes dlm starts under torchrun: the launcher holds the store lock."""
@@ -160,7 +160,7 @@ def launched_by_dlm() -> bool:
 def open_store(dlm_id: str, home: Path, world: World) -> Any:
     """The document's store for this process: rank 0 opens (and if need be creates) it,
     the other ranks open it read-only once rank 0 has (the process group must be joined)."""
-    from trainer.distributed import barrier
+    from trainer.runtime.distributed import barrier
     from trainer.store import Store
 
     store = Store.open(dlm_id, home) if world.is_main else None

@@ -18,8 +18,8 @@ from dlm.sampling import Backend, BackendChoice, load_backend
 from dlm.writer import Change, write_edits
 
 if TYPE_CHECKING:
-    from trainer.devices import Placement
-    from trainer.distributed import World
+    from trainer.runtime.devices import Placement
+    from trainer.runtime.distributed import World
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +51,12 @@ def run_mining(
     Under torchrun every rank calls this: the ranks share the sampling, rank 0 judges,
     writes and returns the summary, the others return None.
     """
-    from trainer.runtime import set_offline
+    from trainer.runtime.environment import set_offline
 
     set_offline()
     from dlm.launch import store_lock
     from dlm.placement import place
-    from trainer.distributed import current_world, leave
+    from trainer.runtime.distributed import current_world, leave
 
     world = current_world()
     if world.distributed and options.backend.backend is not Backend.HF:
@@ -99,11 +99,11 @@ def _mine(
     world: World,
     placement: Placement,
 ) -> dict[str, Any] | None:
-    from trainer.distributed import agree, fingerprint, threads_per_process
     from trainer.mining.miner import mine_with
     from trainer.mining.sharded import ShardedBackend, serve_shard
     from trainer.models import resolve_base_model
-    from trainer.runtime import configure_threads
+    from trainer.runtime.distributed import agree, fingerprint, threads_per_process
+    from trainer.runtime.environment import configure_threads
     from trainer.store import dlm_home
 
     emit = _progress(options.jsonl) if world.is_main else _silent
@@ -164,7 +164,7 @@ def _mine(
 
 
 def _request(loaded: LoadedDocument, plan: Any, options: MineOptions, run_id: int) -> Any:
-    from trainer.generate import Sampling
+    from trainer.generation.generate import Sampling
     from trainer.mining.miner import MiningRequest
 
     known = {s.section_id for s in loaded.document.sections}

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from trainer.devices import Placement
-    from trainer.distributed import World
+    from trainer.runtime.devices import Placement
+    from trainer.runtime.distributed import World
 
 DeviceOption = Annotated[
     str | None,
@@ -29,8 +29,8 @@ def place(
     `backend` is given, and every process takes rank 0's precision (the CPU probe is timed,
     so processes could disagree).
     """
-    from trainer.devices import Placement, choose_placement, use
-    from trainer.distributed import from_main, join
+    from trainer.runtime.devices import Placement, choose_placement, use
+    from trainer.runtime.distributed import from_main, join
 
     local_rank = world.local_rank if world.distributed else None
     placement = choose_placement(device, precision, local_rank=local_rank)
@@ -44,7 +44,7 @@ def place(
 
 def check_processes(device: str | None, nproc: int) -> None:
     """Before a launch: on GPUs, one GPU per process must exist on this machine."""
-    from trainer.devices import resolve_device
+    from trainer.runtime.devices import resolve_device
 
     if resolve_device(device) != "cpu":
         resolve_device(device, local_rank=nproc - 1)  # the last process's GPU

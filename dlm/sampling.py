@@ -12,8 +12,8 @@ import typer
 from dlm.errors import EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
-    from trainer.backends import SamplingBackend
-    from trainer.devices import Placement
+    from trainer.generation.backends import SamplingBackend
+    from trainer.runtime.devices import Placement
 
 
 class Backend(StrEnum):
@@ -71,12 +71,12 @@ def load_backend(
 ) -> tuple[SamplingBackend, Any, Any]:
     """(backend, model, tokenizer), the backend loaded; the transformers model is loaded
     for the hf backend or when `need_model` (the sway judges), else both are None."""
-    from trainer.backends import HFBackend
-    from trainer.generate import load_for_generation
+    from trainer.generation.backends import HFBackend
+    from trainer.generation.generate import load_for_generation
 
     backend: SamplingBackend | None = None
     if choice.backend is Backend.VLLM:
-        from trainer.backends.vllm import VllmBackend, VllmSettings
+        from trainer.generation.backends.vllm import VllmBackend, VllmSettings
 
         backend = VllmBackend(
             VllmSettings(

@@ -15,10 +15,10 @@ from dlm.documents import LoadedDocument
 from dlm.errors import CliError
 
 if TYPE_CHECKING:
-    from trainer.devices import Placement
-    from trainer.distributed import World
-    from trainer.preference import PreferenceResult
-    from trainer.sft import SFTResult
+    from trainer.runtime.devices import Placement
+    from trainer.runtime.distributed import World
+    from trainer.training.preference import PreferenceResult
+    from trainer.training.sft import SFTResult
 
     RunResult = SFTResult | PreferenceResult
 
@@ -43,11 +43,11 @@ def run_training(
 ) -> list[RunResult]:
     """Run the phases; `report` gets each finished run. Under torchrun every rank calls
     this, and only rank 0 writes the store and gets results (the others get [])."""
-    from trainer.runtime import set_offline
+    from trainer.runtime.environment import set_offline
 
     set_offline()
     from dlm.placement import place
-    from trainer.distributed import current_world, leave
+    from trainer.runtime.distributed import current_world, leave
 
     world = current_world()
     placement = place(options.device, loaded.frontmatter.training.precision, world)
@@ -65,10 +65,10 @@ def _run(
     placement: Placement,
 ) -> list[RunResult]:
     from dlm.launch import open_store, store_lock
-    from trainer.distributed import threads_per_process
     from trainer.errors import TrainerError
     from trainer.models import resolve_base_model
-    from trainer.runtime import configure_threads
+    from trainer.runtime.distributed import threads_per_process
+    from trainer.runtime.environment import configure_threads
     from trainer.store import dlm_home
 
     home = dlm_home()
@@ -121,8 +121,8 @@ def _phase(
 ) -> RunResult | None:
     """Run one phase: "sft" or "preference"; None on ranks other than 0."""
     if phase == "sft":
-        from trainer.sft import SFTRequest, run_sft
-        from trainer.sft_config import SFTSettings
+        from trainer.training.sft import SFTRequest, run_sft
+        from trainer.training.sft_settings import SFTSettings
 
         settings = SFTSettings.from_training(
             loaded.frontmatter.training,
@@ -140,8 +140,8 @@ def _phase(
             fresh=options.fresh,
         )
         return run_sft(request, store, events, world)
-    from trainer.preference import PreferenceRequest, run_preference
-    from trainer.preference_config import PreferenceSettings
+    from trainer.training.preference import PreferenceRequest, run_preference
+    from trainer.training.preference_settings import PreferenceSettings
 
     preference = PreferenceSettings.from_training(
         loaded.frontmatter.training,

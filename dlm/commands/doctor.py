@@ -13,8 +13,8 @@ from dlm.placement import DeviceOption
 from dlm.render import printable
 
 if TYPE_CHECKING:
-    from trainer.doctor import DoctorReport
-    from trainer.trial_run import TrialRun
+    from trainer.runtime.doctor import DoctorReport
+    from trainer.runtime.trial_run import TrialRun
 
 SCHEMA_VERSION = 1
 WIDTH = 11
@@ -52,7 +52,7 @@ def doctor(
     """
     if base is not None and not run:
         raise CliError("--base names the model of the trial run; add --run.", EXIT_USAGE)
-    from trainer.doctor import examine
+    from trainer.runtime.doctor import examine
 
     report = examine(device, run=run, base=base, progress=lambda text: typer.echo(text, err=True))
     if as_json:

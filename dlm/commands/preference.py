@@ -224,7 +224,7 @@ def _open_as_rank(path: Path) -> tuple[LoadedDocument, Any, Any]:
     """The document, store and plan for a command that may be one process of a torchrun
     launch."""
     from dlm.launch import open_store
-    from trainer.distributed import current_world, join
+    from trainer.runtime.distributed import current_world, join
     from trainer.store import dlm_home
 
     world = current_world()

@@ -37,7 +37,7 @@ from dlm.sampling import (
 )
 
 if TYPE_CHECKING:
-    from trainer.best_of import BestOf
+    from trainer.generation.best_of import BestOf
 
 BEST_OF_TEMPERATURE = 0.7
 """Best-of-N samples at mining's temperature unless told: greedy answers would all agree."""
@@ -107,13 +107,13 @@ def prompt(
     )
     temperature = _temperature(temp, best_of)
     loaded = load_valid_document(path)
-    from trainer.runtime import set_offline
+    from trainer.runtime.environment import set_offline
 
     set_offline()
-    from trainer.devices import choose_placement
-    from trainer.generate import Sampling
+    from trainer.generation.generate import Sampling
     from trainer.models import resolve_base_model
-    from trainer.runtime import configure_threads
+    from trainer.runtime.devices import choose_placement
+    from trainer.runtime.environment import configure_threads
     from trainer.store import Store, dlm_home
 
     home = dlm_home()
@@ -147,7 +147,7 @@ def prompt(
             answer = sampler.answer(text, sampling, system_prompt=system_prompt)
             summary["answer"] = answer
         else:
-            from trainer.best_of import best_of as pick_best
+            from trainer.generation.best_of import best_of as pick_best
 
             rater = build_judge(
                 flags,

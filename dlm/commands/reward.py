@@ -14,8 +14,8 @@ from dlm.jsonout import to_json
 from dlm.placement import DeviceOption
 
 if TYPE_CHECKING:
-    from trainer.preference_data import PreferenceRow
     from trainer.rewards.train import RankingCheck, RewardResult
+    from trainer.training.preference_rows import PreferenceRow
 
 app = typer.Typer(
     help="The document's own reward model, trained from its preference pairs.\n\n"
@@ -123,15 +123,15 @@ def _run(
     **flags: Any,
 ) -> RewardResult:
     """Under the store lock: resolve the base model, train, save."""
-    from trainer.runtime import set_offline
+    from trainer.runtime.environment import set_offline
 
     set_offline()
     from dlm.progress import RichEvents
-    from trainer.devices import choose_placement
     from trainer.models import resolve_base_model
     from trainer.rewards.train import RewardRequest, run_reward_training
     from trainer.rewards.train_config import RewardSettings
-    from trainer.runtime import configure_threads
+    from trainer.runtime.devices import choose_placement
+    from trainer.runtime.environment import configure_threads
     from trainer.store import Store, dlm_home
 
     home = dlm_home()

@@ -27,8 +27,8 @@ from dlm.placement import DeviceOption, check_processes
 from dlmlang import Document, SectionKind
 
 if TYPE_CHECKING:
-    from trainer.preference import PreferenceResult
-    from trainer.sft import SFTResult
+    from trainer.training.preference import PreferenceResult
+    from trainer.training.sft import SFTResult
 
 
 class Phase(StrEnum):
@@ -137,7 +137,7 @@ def train(
 
 def _launch(loaded: LoadedDocument, launch: LaunchOptions, argv: list[str], no_wait: bool) -> int:
     """Start the ranks under torchrun, once node 0 has the store and every node the model."""
-    from trainer.runtime import set_offline
+    from trainer.runtime.environment import set_offline
 
     set_offline()
     from trainer.models import resolve_base_model
@@ -160,7 +160,7 @@ def _launch(loaded: LoadedDocument, launch: LaunchOptions, argv: list[str], no_w
 def _note_document(loaded: LoadedDocument) -> None:
     """Record the document with its store, warning about copies sharing it (rank 0 only)."""
     from dlm.sharing import note_document
-    from trainer.distributed import current_world
+    from trainer.runtime.distributed import current_world
     from trainer.store import Store, dlm_home
 
     if current_world().is_main:
@@ -195,7 +195,7 @@ def run_json(result: SFTResult | PreferenceResult) -> dict[str, Any]:
 
 def describe(result: SFTResult | PreferenceResult) -> str:
     """One line saying what a run did."""
-    from trainer.sft import SFTResult
+    from trainer.training.sft import SFTResult
 
     loss = f"{result.train_loss:.3f}" if result.train_loss is not None else "-"
     if isinstance(result, SFTResult):

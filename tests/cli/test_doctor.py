@@ -16,13 +16,13 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-import trainer.doctor
+import trainer.runtime.doctor
 from dlm.cli import app
 from dlm.commands.doctor import report_lines
 from tests.cli.test_json_docs import _documented, conforms
-from trainer.cpuinfo import WATCHED_FLAGS
-from trainer.doctor import examine
 from trainer.errors import ModelNotFoundError
+from trainer.runtime.cpuinfo import WATCHED_FLAGS
+from trainer.runtime.doctor import examine
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,7 +103,7 @@ def test_the_embedded_model_missing_is_a_problem(
     def missing(source: object) -> Path:
         raise ModelNotFoundError("not installed")
 
-    monkeypatch.setattr(trainer.doctor, "gguf_path", missing)
+    monkeypatch.setattr(trainer.runtime.doctor, "gguf_path", missing)
     code, report = _doctor()
     assert code == 1
     assert report["model"]["gguf"] is None

@@ -15,7 +15,7 @@ from dlm.cli import app
 from tests.cli.test_mine_cli import judge
 from tests.cli.test_train_cli import DLM_ID, write_document
 from tests.conftest import FakeVllmLog
-from trainer.backends import vllm as backend_module
+from trainer.generation.backends import vllm as backend_module
 
 runner = CliRunner()
 
@@ -75,7 +75,7 @@ def test_mine_samples_through_vllm_and_a_cli_judge_needs_no_local_model(
     def no_local_model(*args: object) -> None:
         raise AssertionError("the transformers model was loaded")
 
-    monkeypatch.setattr("trainer.generate.load_for_generation", no_local_model)
+    monkeypatch.setattr("trainer.generation.generate.load_for_generation", no_local_model)
     result = _mine(trained, "--judge", judge("ok"), "--progress", "jsonl")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     summary = json.loads(result.stdout)  # type: ignore[attr-defined]

@@ -280,8 +280,8 @@ def test_an_auto_batch_grows_and_packs_on_the_gpu_for_a_large_document(
     )
     train(path, "--phase", "sft")
     assert_on_the_gpu(loaded, expected=1)
-    from trainer.batching import CPU_MICRO_BATCH
     from trainer.store import Store
+    from trainer.training.batching import CPU_MICRO_BATCH
 
     run = Store.open(DLM_ID, home).metrics.run(1)
     assert run is not None and run.config["auto_batch"] is True

@@ -10,11 +10,11 @@ import pytest
 import dlmlang
 from tests.cli.test_train_cli import DLM_ID, MINED, PAIR, write_document
 from trainer.events import SilentEvents
-from trainer.preference_data import PreferenceRow
 from trainer.rewards.pairs import PairsFileError, document_pairs, read_pairs_file
 from trainer.rewards.train_config import MIN_REWARD_STEPS, RewardSettings
 from trainer.store import Store
 from trainer.store.swap import recover_directory, replacing_directory
+from trainer.training.preference_rows import PreferenceRow
 
 GOOD = {"prompt": "Who keeps the light?", "chosen": "Morwenna Teague.", "rejected": "Nobody."}
 

@@ -20,7 +20,9 @@ from dlm.launch import (
     torchrun_command,
 )
 from tests.cli.test_train_cli import DLM_ID, write_document
-from trainer.distributed import (
+from trainer.errors import CorruptStoreError, TrainerError
+from trainer.mining.sharded import shard
+from trainer.runtime.distributed import (
     SINGLE,
     World,
     check_trainer_world,
@@ -28,8 +30,6 @@ from trainer.distributed import (
     gather_to_main,
     training_arguments,
 )
-from trainer.errors import CorruptStoreError, TrainerError
-from trainer.mining.sharded import shard
 
 runner = CliRunner()
 

@@ -108,7 +108,7 @@ def saved_checksum(home: Path, version: str) -> str:
     """The checksum of an adapter version as saved in the store."""
     from safetensors.torch import load_file
 
-    from trainer.debug_hooks import weights_checksum
+    from trainer.training.debug_hooks import weights_checksum
 
     directory = home / "store" / DLM_ID / "adapter" / "versions" / version
     return weights_checksum(load_file(str(directory / "adapter_model.safetensors")))

@@ -49,7 +49,7 @@ def _document(path: Path) -> Path:
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A DLM_HOME with the embedded model converted (once, about half a minute)."""
     from trainer.models import resolve_base_model
-    from trainer.runtime import set_offline
+    from trainer.runtime.environment import set_offline
 
     set_offline()
     root = tmp_path_factory.mktemp("reward-home")

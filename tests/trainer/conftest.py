@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trainer.runtime import set_offline
+from trainer.runtime.environment import set_offline
 
 set_offline()
 

@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 
 import dlmlang
-from trainer.batching import (
+from trainer.events import SilentEvents
+from trainer.store import Store
+from trainer.training.batching import (
     CPU_MICRO_BATCH,
     MIN_STEPS_PER_EPOCH,
     BatchInputs,
     ModelShape,
     plan_batch,
 )
-from trainer.events import SilentEvents
-from trainer.sft import SFTRequest, run_sft
-from trainer.sft_config import SFTSettings
-from trainer.store import Store
+from trainer.training.sft import SFTRequest, run_sft
+from trainer.training.sft_settings import SFTSettings
 
 SMOLLM2_135M = ModelShape(layers=30, hidden=576, intermediate=1536, vocab=49152)
 GIB = 2**30

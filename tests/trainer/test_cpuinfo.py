@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trainer.cpuinfo import WATCHED_FLAGS, CpuFeatures, parse_cpuinfo, read_cpu_features
+from trainer.runtime.cpuinfo import WATCHED_FLAGS, CpuFeatures, parse_cpuinfo, read_cpu_features
 
 SAPPHIRE_RAPIDS = """processor\t: 0
 vendor_id\t: GenuineIntel

@@ -9,7 +9,7 @@ import pytest
 
 import dlmlang
 from dlmlang.serialize import render_section
-from trainer.data import (
+from trainer.training.rows import (
     ChatRow,
     TextRow,
     chat_parts,

@@ -1,4 +1,4 @@
-"""The device policy (trainer/devices.py): the device from --device / $DLM_DEVICE, the
+"""The device policy (trainer/runtime/devices.py): the device from --device / $DLM_DEVICE, the
 precision from the device, and a clear error for a device this machine does not have.
 
 CUDA itself cannot run on the CI machines; where a test needs "a machine with N GPUs" it
@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from dlm.cli import app
 from dlm.placement import check_processes
 from tests.cli.test_train_cli import write_document
-from trainer.devices import (
+from trainer.runtime.devices import (
     DeviceError,
     Placement,
     choose_precision,

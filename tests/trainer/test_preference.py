@@ -10,13 +10,13 @@ import torch
 import dlmlang
 from trainer.errors import TrainerError
 from trainer.events import SilentEvents
-from trainer.preference import PreferenceRequest, collect_preference_rows, run_preference
-from trainer.preference_config import PreferenceSettings
-from trainer.preference_data import PreferenceRow, split_preference_heldout
-from trainer.preference_eval import preference_check
-from trainer.sft import SFTRequest, run_sft
-from trainer.sft_config import SFTSettings
 from trainer.store import Store
+from trainer.training.heldout import preference_check
+from trainer.training.preference import PreferenceRequest, collect_preference_rows, run_preference
+from trainer.training.preference_rows import PreferenceRow, split_preference_heldout
+from trainer.training.preference_settings import PreferenceSettings
+from trainer.training.sft import SFTRequest, run_sft
+from trainer.training.sft_settings import SFTSettings
 
 DLM_ID = "01JQ7Z0000000000000000000B"
 QA = "::instruction::\n### Q\nWhen does the Tern leave?\n### A\nAt 7:40.\n"

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import torch
 
-from trainer.generate import Sampling
+from trainer.generation.generate import Sampling
+from trainer.generation.seeded_sampling import Candidate, prompt_seed, sample_candidates
 from trainer.mining.candidates import clean_candidates
-from trainer.mining.sampling import Candidate, prompt_seed, sample_candidates
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_prompts_share_generate_calls_up_to_the_row_budget(
 
 
 def test_sampler_honours_top_p_and_each_rows_generator() -> None:
-    from trainer.mining.sampling import SeededSampler
+    from trainer.generation.seeded_sampling import SeededSampler
 
     scores = torch.log(torch.tensor([[0.6, 0.3, 0.1], [0.6, 0.3, 0.1]]))
     seen = set()

@@ -9,9 +9,9 @@ import torch
 
 import dlmlang
 from trainer.events import SilentEvents, StepEvent
-from trainer.sft import SFTRequest, collect_rows, run_sft
-from trainer.sft_config import SFTSettings
 from trainer.store import Store
+from trainer.training.sft import SFTRequest, collect_rows, run_sft
+from trainer.training.sft_settings import SFTSettings
 
 QA = "::instruction::\n### Q\nWhen does the Tern leave?\n### A\nAt 7:40.\n"
 PROSE = "::prose::\nMorwenna Teague keeps Black Rock Light.\n"

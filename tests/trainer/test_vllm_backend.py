@@ -12,11 +12,11 @@ import pytest
 
 from tests.conftest import FakeVllmLog
 from tests.trainer.conftest import build_tokenizer
-from trainer.backends import BackendError
-from trainer.backends import vllm as backend_module
-from trainer.backends.vllm import VllmBackend, VllmSettings, lora_rank_limit
-from trainer.generate import Sampling
-from trainer.mining.sampling import Candidate, prompt_seed
+from trainer.generation.backends import BackendError
+from trainer.generation.backends import vllm as backend_module
+from trainer.generation.backends.vllm import VllmBackend, VllmSettings, lora_rank_limit
+from trainer.generation.generate import Sampling
+from trainer.generation.seeded_sampling import Candidate, prompt_seed
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trainer.backends.base import SamplingBackend
-from trainer.generate import Sampling
+from trainer.generation.backends.base import SamplingBackend
+from trainer.generation.generate import Sampling
 from trainer.judges.base import Judge, JudgeItem
 
 

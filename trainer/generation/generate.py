@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trainer.data import chat_messages
-from trainer.devices import Placement
+from trainer.runtime.devices import Placement
+from trainer.training.rows import chat_messages
 
 
 @dataclass(frozen=True, slots=True)

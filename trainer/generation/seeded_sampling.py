@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trainer.data import chat_messages
-from trainer.generate import Sampling
+from trainer.generation.generate import Sampling
+from trainer.training.rows import chat_messages
 
 
 @dataclass(frozen=True, slots=True)

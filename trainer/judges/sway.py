@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from trainer.data import chat_messages
+from trainer.generation.logprobs import Encoded, completion_logprobs, length_sorted_batches
 from trainer.judges.base import JudgeError, JudgeItem, Judgement
-from trainer.logprobs import Encoded, completion_logprobs, length_sorted_batches
 from trainer.rewards.scale import NATS_PER_TOKEN
+from trainer.training.rows import chat_messages
 
 
 class SwayJudge:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from trainer.mining.sampling import Candidate
+from trainer.generation.seeded_sampling import Candidate
 
 NEAR_DUPLICATE_RATIO = 0.95
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dlmlang import Document, SectionKind
-from trainer.backends.base import SamplingBackend
-from trainer.backends.hf import HFBackend
-from trainer.generate import Sampling
+from trainer.generation.backends.base import SamplingBackend
+from trainer.generation.backends.hf import HFBackend
+from trainer.generation.generate import Sampling
 from trainer.judges.base import Judge, JudgeItem
 from trainer.mining.candidates import clean_candidates
 from trainer.mining.pairs import MinedPair, SkipReason, select_pairs

@@ -1,7 +1,7 @@
 """Prompt-sharded sampling over torchrun ranks: rank R samples prompts R, R + N, R + 2N, ...
 and rank 0 gathers every prompt's candidates.
 
-Each prompt's candidates come from its own seeded streams (`trainer.mining.sampling`),
+Each prompt's candidates come from its own seeded streams (`trainer.generation.seeded_sampling`),
 so which rank draws a prompt, and with which others, does not change them: a sharded
 run stages the same pairs as one process with the same seed.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from trainer.backends.base import SampleProgress, SamplingBackend
-from trainer.distributed import World, gather_to_main
-from trainer.generate import Sampling
+from trainer.generation.backends.base import SampleProgress, SamplingBackend
+from trainer.generation.generate import Sampling
+from trainer.generation.seeded_sampling import Candidate
 from trainer.mining.miner import MiningRequest, document_prompts
-from trainer.mining.sampling import Candidate
+from trainer.runtime.distributed import World, gather_to_main
 
 
 def shard(prompts: Sequence[str], world: World) -> list[str]:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trainer.devices import current_device
 from trainer.rewards.base import Messages, RewardError, split_answer
 from trainer.rewards.profiles import InputMode, Profile
+from trainer.runtime.devices import current_device
 
 DEFAULT_MAX_LENGTH = 1024
 _DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -30,7 +30,7 @@ class LoadOptions:
     """Loader options of `AutoRM.load(..., load_method="transformers")`."""
 
     device: str | None = None
-    """None: the device dlm chose for this process (trainer/devices.py)."""
+    """None: the device dlm chose for this process (trainer/runtime/devices.py)."""
     torch_dtype: str = "auto"
     """`auto` (the checkpoint's), `float32`, `bfloat16` or `float16`."""
     max_length: int = DEFAULT_MAX_LENGTH

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from trainer.logprobs import length_sorted_batches
+from trainer.generation.logprobs import length_sorted_batches
 from trainer.rewards.base import LOGITS, Messages, RewardDetails, RewardError
 from trainer.rewards.checkpoint import Checkpoint, LoadOptions
 from trainer.rewards.local import LocalRM

@@ -14,7 +14,7 @@ from typing import Any
 
 from dlmlang import Document
 from trainer.errors import TrainerError
-from trainer.preference_data import PreferenceRow, document_preference_rows
+from trainer.training.preference_rows import PreferenceRow, document_preference_rows
 
 FIELDS = ("prompt", "chosen", "rejected")
 EXAMPLE = '{"prompt": "Who keeps the light?", "chosen": "Morwenna Teague.", "rejected": "Nobody."}'

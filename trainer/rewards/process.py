@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
-from trainer.logprobs import length_sorted_batches
+from trainer.generation.logprobs import length_sorted_batches
 from trainer.rewards.base import (
     PROBABILITY,
     Message,

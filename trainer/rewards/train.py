@@ -23,19 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from dlmlang import Document
-from trainer.devices import trainer_device
-from trainer.distributed import SINGLE, training_arguments
 from trainer.errors import TrainerError
 from trainer.events import Events
-from trainer.preference_data import PreferenceRow, conversational, split_preference_heldout
 from trainer.rewards.base import conversation
 from trainer.rewards.checkpoint import Checkpoint, LoadOptions, Renderer
 from trainer.rewards.outcome import REWARD_DIR, OutcomeRM
 from trainer.rewards.pairs import document_pairs
 from trainer.rewards.profiles import Profile
 from trainer.rewards.train_config import RewardSettings
+from trainer.runtime.devices import trainer_device
+from trainer.runtime.distributed import SINGLE, training_arguments
 from trainer.store import Store
 from trainer.store.swap import replacing_directory
+from trainer.training.preference_rows import PreferenceRow, conversational, split_preference_heldout
 
 RUN_FILE = "dlm_reward.json"
 """Written beside the checkpoint: which run, document and pairs produced it."""
@@ -325,7 +325,7 @@ def _trainer(
 
 
 def _metrics_callback(store: Store, run_id: int, events: Events) -> Any:
-    from trainer.callbacks import MetricsCallback
+    from trainer.training.callbacks import MetricsCallback
 
     return MetricsCallback(store.metrics, run_id, events, evals=TRAINER_EVALS)
 

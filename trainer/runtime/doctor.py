@@ -12,8 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from trainer.cpuinfo import parse_cpuinfo, read_cpu_features
-from trainer.devices import (
+from trainer.errors import ModelNotFoundError, TrainerError
+from trainer.models.materialize import MARKER, gguf_path
+from trainer.models.registry import DEFAULT_MODEL, REGISTRY
+from trainer.runtime.cpuinfo import parse_cpuinfo, read_cpu_features
+from trainer.runtime.devices import (
     DEVICE_VARIABLE,
     Bf16Probe,
     DeviceError,
@@ -21,11 +24,8 @@ from trainer.devices import (
     probe_cpu_bf16,
     resolve_device,
 )
-from trainer.errors import ModelNotFoundError, TrainerError
-from trainer.models.materialize import MARKER, gguf_path
-from trainer.models.registry import DEFAULT_MODEL, REGISTRY
+from trainer.runtime.trial_run import TrialRun, trial_run
 from trainer.store.layout import dlm_home
-from trainer.trial_run import TrialRun, trial_run
 
 LIBRARIES = ("transformers", "peft", "trl", "accelerate")
 CONVERSION_SPACE = 2**30

@@ -1,4 +1,4 @@
-"""The process: offline mode and threads (the device policy is trainer/devices.py)."""
+"""The process: offline mode and threads (the device policy is trainer/runtime/devices.py)."""
 
 from __future__ import annotations
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from trainer.events import SilentEvents, StepEvent
 
 if TYPE_CHECKING:
-    from trainer.devices import Placement
-    from trainer.sft import SFTResult
+    from trainer.runtime.devices import Placement
     from trainer.store import Store
+    from trainer.training.sft import SFTResult
 
 TRIAL_STEPS = 3
 TRIAL_ID = "01JQ7Z00000000000000D0CT0R"
@@ -78,9 +78,9 @@ def trial_run(
     The store is a temporary directory, never one of the user's; a registry model is
     resolved under the real $DLM_HOME/models so it is converted at most once.
     """
-    from trainer.devices import choose_placement
     from trainer.models import resolve_base_model
-    from trainer.runtime import configure_threads, set_offline
+    from trainer.runtime.devices import choose_placement
+    from trainer.runtime.environment import configure_threads, set_offline
     from trainer.store import Store, dlm_home
 
     set_offline()
@@ -157,8 +157,8 @@ def _train(
     model_dir: Path, name: str, placement: Placement, store: Store
 ) -> tuple[_Clock, SFTResult]:
     import dlmlang
-    from trainer.sft import SFTRequest, run_sft
-    from trainer.sft_config import SFTSettings
+    from trainer.training.sft import SFTRequest, run_sft
+    from trainer.training.sft_settings import SFTSettings
 
     data = DOCUMENT.encode()
     document = dlmlang.parse_bytes(data)
@@ -176,7 +176,7 @@ def _train(
 
 
 def _sample(model_dir: Path, adapter: Path, placement: Placement) -> _Sampled:
-    from trainer.generate import Sampling, answer, load_for_generation
+    from trainer.generation.generate import Sampling, answer, load_for_generation
 
     started = time.perf_counter()
     model, tokenizer = load_for_generation(model_dir, adapter, placement)
@@ -195,7 +195,7 @@ def _import_libraries() -> float:
     import trl  # noqa: F401
     from transformers import AutoModelForCausalLM  # noqa: F401
 
-    import trainer.sft  # noqa: F401
+    import trainer.training.sft  # noqa: F401
 
     return time.perf_counter() - started
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from trainer.distributed import World
+from trainer.runtime.distributed import World
 
 CHECKSUM_DIR = "DLM_DEBUG_CHECKSUM_DIR"
 FAIL_RANK = "DLM_DEBUG_FAIL_RANK"

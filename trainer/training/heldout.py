@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trainer.data import chat_parts
-from trainer.logprobs import Encoded, completion_logprobs, length_sorted_batches
-from trainer.preference_data import PreferenceRow
+from trainer.generation.logprobs import Encoded, completion_logprobs, length_sorted_batches
+from trainer.training.preference_rows import PreferenceRow
+from trainer.training.rows import chat_parts
 
 
 @dataclass(frozen=True, slots=True)

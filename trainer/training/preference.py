@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from dlmlang import Document, SectionKind
-from trainer.batching import plan_for_model
-from trainer.debug_hooks import debug_callbacks, record_checksum
-from trainer.devices import trainer_device
-from trainer.distributed import (
+from trainer.errors import TrainerError
+from trainer.events import Events
+from trainer.runtime.devices import trainer_device
+from trainer.runtime.distributed import (
     SINGLE,
     World,
     agree,
@@ -25,10 +25,12 @@ from trainer.distributed import (
     from_main,
     training_arguments,
 )
-from trainer.errors import TrainerError
-from trainer.events import Events
-from trainer.preference_config import PreferenceSettings
-from trainer.preference_data import (
+from trainer.store import Store
+from trainer.store.replay import replay_sections
+from trainer.training.batching import plan_for_model
+from trainer.training.debug_hooks import debug_callbacks, record_checksum
+from trainer.training.heldout import PreferenceCheck, preference_check
+from trainer.training.preference_rows import (
     PreferenceRow,
     conversational,
     document_preference_rows,
@@ -36,10 +38,8 @@ from trainer.preference_data import (
     replay_preference_rows,
     split_preference_heldout,
 )
-from trainer.preference_eval import PreferenceCheck, preference_check
-from trainer.sft import scratch_dir
-from trainer.store import Store
-from trainer.store.replay import replay_sections
+from trainer.training.preference_settings import PreferenceSettings
+from trainer.training.sft import scratch_dir
 
 RUN_CONFIG_FILE = "dlm_run.json"
 TRAINER_EVALS = {
@@ -359,7 +359,7 @@ def _trainer(
 
 
 def _metrics_callback(store: Store, run_id: int, events: Events) -> Any:
-    from trainer.callbacks import MetricsCallback
+    from trainer.training.callbacks import MetricsCallback
 
     return MetricsCallback(store.metrics, run_id, events, evals=TRAINER_EVALS)
 

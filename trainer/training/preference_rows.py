@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlmlang import Document, SectionKind, parse_section_text
-from trainer.data import chat_messages
+from trainer.training.rows import chat_messages
 
 HELDOUT_MIN_PAIRS = 6
 """Below this many pairs nothing is held out: every pair is needed for training."""

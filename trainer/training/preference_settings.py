@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlmlang import TrainingConfig
-from trainer.sft_config import DEFAULT_GRAD_ACCUM, DEFAULT_MICRO_BATCH
+from trainer.training.sft_settings import DEFAULT_GRAD_ACCUM, DEFAULT_MICRO_BATCH
 
 # Measured on SmolLM2-135M on CPU, DPO from an SFT adapter (docs/dpo-vs-orpo.md):
 # 1e-4 raised the held-out margin; 3e-4 and 1e-3 fit the training pairs better but
@@ -38,7 +38,7 @@ class PreferenceSettings:
     device: str = "cpu"
     """"cpu" or "cuda": where the trainer runs (the GPU of each process is its local rank)."""
     auto_batch: bool = False
-    """The document left `micro_batch_size` to dlm: sized for the device (trainer/batching.py)."""
+    """The document left `micro_batch_size` to dlm: sized for the device (docs/hardware.md)."""
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:

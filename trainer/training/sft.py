@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from dlmlang import Document, SectionKind
-from trainer.batching import plan_for_model
-from trainer.data import Row, document_rows, replay_rows, split_heldout, tokenize_rows
-from trainer.debug_hooks import debug_callbacks, record_checksum
-from trainer.devices import trainer_device
-from trainer.distributed import (
+from trainer.errors import TrainerError
+from trainer.events import Events, StepEvent
+from trainer.runtime.devices import trainer_device
+from trainer.runtime.distributed import (
     SINGLE,
     World,
     agree,
@@ -27,11 +26,12 @@ from trainer.distributed import (
     from_main,
     training_arguments,
 )
-from trainer.errors import TrainerError
-from trainer.events import Events, StepEvent
-from trainer.sft_config import SFTSettings
 from trainer.store import Store
 from trainer.store.replay import replay_sections
+from trainer.training.batching import plan_for_model
+from trainer.training.debug_hooks import debug_callbacks, record_checksum
+from trainer.training.rows import Row, document_rows, replay_rows, split_heldout, tokenize_rows
+from trainer.training.sft_settings import SFTSettings
 
 RUN_CONFIG_FILE = "dlm_run.json"
 
@@ -249,7 +249,7 @@ def _train(
     from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
-    from trainer.callbacks import MetricsCallback
+    from trainer.training.callbacks import MetricsCallback
 
     scratch = scratch_dir(store, run_id, world)
     has_eval = bool(held.input_ids)

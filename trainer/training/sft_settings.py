@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlmlang import TrainingConfig
-from trainer.batching import CPU_MICRO_BATCH
+from trainer.training.batching import CPU_MICRO_BATCH
 
 # Measured on SmolLM2-135M on CPU (spec §6): LoRA on every linear layer at 1e-3
 # learned facts in 40 steps, where q/v at 2e-4 learned nothing in 20.
@@ -36,7 +36,7 @@ class SFTSettings:
     device: str = "cpu"
     """"cpu" or "cuda": where the trainer runs (the GPU of each process is its local rank)."""
     auto_batch: bool = False
-    """The document left `micro_batch_size` to dlm: sized for the device (trainer/batching.py)."""
+    """The document left `micro_batch_size` to dlm: sized for the device (docs/hardware.md)."""
     packing: bool = False
     """Pack short rows into full-length ones (chosen with an `auto` batch on a GPU)."""
 

@@ -1,7 +1,7 @@
 """Sampling backends: what generates candidates for mining and answers for `dlm prompt`."""
 
-from trainer.backends.base import BackendError, SamplingBackend
-from trainer.backends.hf import HFBackend
+from trainer.generation.backends.base import BackendError, SamplingBackend
+from trainer.generation.backends.hf import HFBackend
 
 BACKENDS = (
     ("hf", "transformers on this machine, CPU included (the default)"),

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from trainer.errors import TrainerError
-from trainer.generate import Sampling
-from trainer.mining.sampling import Candidate
+from trainer.generation.generate import Sampling
+from trainer.generation.seeded_sampling import Candidate
 
 SampleProgress = Callable[[int, int], None]
 """(prompts done, prompts in all)."""

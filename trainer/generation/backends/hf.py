@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from trainer.backends.base import SampleProgress
-from trainer.generate import Sampling, answer
-from trainer.mining.sampling import ROWS_PER_CALL, Candidate, sample_candidates
+from trainer.generation.backends.base import SampleProgress
+from trainer.generation.generate import Sampling, answer
+from trainer.generation.seeded_sampling import ROWS_PER_CALL, Candidate, sample_candidates
 
 
 class HFBackend:
-    """Batched sampling with a per-row seeded sampler (`trainer.mining.sampling`)."""
+    """Batched sampling with a per-row seeded sampler (`trainer.generation.seeded_sampling`)."""
 
     name = "hf"
 

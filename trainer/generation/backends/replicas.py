@@ -14,9 +14,9 @@ import queue
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from trainer.backends.base import BackendError
-from trainer.backends.vllm import Engine, Request, VllmSettings
-from trainer.generate import Sampling
+from trainer.generation.backends.base import BackendError
+from trainer.generation.backends.vllm import Engine, Request, VllmSettings
+from trainer.generation.generate import Sampling
 
 Drawn = list[list[tuple[str, bool]]]
 """(text, truncated) of each sample of each request."""

@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from trainer.backends.base import BackendError, SampleProgress
-from trainer.data import chat_messages
-from trainer.generate import Sampling
-from trainer.mining.sampling import Candidate, prompt_seed
+from trainer.generation.backends.base import BackendError, SampleProgress
+from trainer.generation.generate import Sampling
+from trainer.generation.seeded_sampling import Candidate, prompt_seed
+from trainer.training.rows import chat_messages
 
 LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 """The values vLLM accepts for `max_lora_rank`."""
@@ -145,7 +145,7 @@ class VllmBackend:
 
         if self._engine is not None:
             return self._engine.generate(requests, config, self._stop_ids, advance)
-        from trainer.backends.replicas import run_replicas
+        from trainer.generation.backends.replicas import run_replicas
 
         return run_replicas(
             self._settings, self._devices, requests, config, self._stop_ids, advance

@@ -1,0 +1,1 @@
+"""Generation: loading a model to answer, seeded sampling and its backends, log-probs, best-of-N."""
