@@ -20,14 +20,16 @@ from dlm.commands.new_id import new_id
 from dlm.commands.prompt import prompt
 from dlm.commands.show import show
 from dlm.commands.train import train
-from dlm.errors import EXIT_FAILURE, CliError
+from dlm.errors import exit_code
 from dlm.render import printable
+from dlmlang.errors import DlmError
 
 HELP = """dlm: train a language-model adapter from a .dlm document, and edit it with a
 language server.
 
-Exit codes: 0 success; 1 failure (a document with errors, a failed run);
-2 usage error or nothing to do.
+Exit codes: 0 success; 1 failure (a document with errors, a failed run, no
+adapter yet, a locked or corrupt store); 2 usage error or nothing to do;
+130 interrupted.
 
 Example: dlm init notes.dlm && dlm check notes.dlm
 """
@@ -42,20 +44,16 @@ app = typer.Typer(
 
 
 def _translated(command: Callable[..., None]) -> Callable[..., None]:
-    """The command with CliError turned into one message on stderr and its exit code."""
+    """The command with any dlm error turned into one message on stderr and its exit code
+    (`dlm.errors.exit_code`)."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
-        from trainer.errors import TrainerError  # light: no torch behind it
-
         try:
             command(*args, **kwargs)
-        except CliError as error:
-            typer.echo(f"dlm: {printable(error.message)}", err=True)
-            raise typer.Exit(error.code) from None
-        except TrainerError as error:
+        except DlmError as error:
             typer.echo(f"dlm: {printable(str(error))}", err=True)
-            raise typer.Exit(EXIT_FAILURE) from None
+            raise typer.Exit(exit_code(error)) from None
 
     return run
 
@@ -71,9 +69,9 @@ for _group, _name in ((preference.app, "preference"), (reward.app, "reward")):
 
 
 def main() -> None:
-    """Run the CLI; a CliError prints its message once on stderr and sets the exit code."""
+    """Run the CLI; any dlm error prints its message once on stderr and sets the exit code."""
     try:
         app()
-    except CliError as error:
-        typer.echo(f"dlm: {printable(error.message)}", err=True)
-        sys.exit(error.code)
+    except DlmError as error:
+        typer.echo(f"dlm: {printable(str(error))}", err=True)
+        sys.exit(exit_code(error))

@@ -16,6 +16,7 @@ from dlm.jsonout import to_json
 from dlm.judging import JudgeFlags, build_judge
 from dlm.sampling import Backend, BackendChoice, load_backend
 from dlm.writer import Change, write_edits
+from trainer.errors import CorruptStoreError
 
 if TYPE_CHECKING:
     from trainer.runtime.devices import Placement
@@ -81,12 +82,12 @@ VLLM_NPROC = (
 
 def adapter_run(loaded: LoadedDocument, store: Any) -> tuple[str, Any]:
     """The current adapter version and the training run that wrote it; a clear error if none."""
-    version = store.current_version()
+    version = store.require_version(str(loaded.path), "mining samples from it")
     run = next((r for r in store.metrics.runs() if r.adapter_version == version), None)
-    if version is None or run is None:
-        raise CliError(
-            f"No trained adapter for {loaded.path} yet, and mining samples from it. "
-            f"Run `dlm train {loaded.path}` first."
+    if run is None:
+        raise CorruptStoreError(
+            f"Adapter {version} of {loaded.path} has no training run in the store's metrics. "
+            f"Run `dlm train {loaded.path}` to write a new version."
         )
     return version, run
 

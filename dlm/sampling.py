@@ -76,7 +76,8 @@ def load_backend(
 
     backend: SamplingBackend | None = None
     if choice.backend is Backend.VLLM:
-        from trainer.generation.backends.vllm import VllmBackend, VllmSettings
+        from trainer.generation.backends.vllm import VllmBackend
+        from trainer.generation.backends.vllm_engine import VllmSettings
 
         backend = VllmBackend(
             VllmSettings(

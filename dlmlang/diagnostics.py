@@ -1,4 +1,4 @@
-"""Diagnostics: coded, located findings about a document (spec §1.7).
+"""Diagnostics: coded, located findings about a document (docs/diagnostics.md).
 
 Diagnostics are data, never raised. Every code has a fixed severity and a short
 title; `docs/diagnostics.md` lists them and a test keeps the two in step.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import yaml
 
 from dlmlang.document import Document
+from dlmlang.errors import DlmError
 from dlmlang.positions import LINE_END, Position, Range, line_starts, offset_at
 from dlmlang.sections import Section
 from dlmlang.serialize import render_section
@@ -32,7 +33,7 @@ class TextEdit:
     new_text: str
 
 
-class EditError(ValueError):
+class EditError(DlmError, ValueError):
     """An edit cannot be computed (e.g. its anchor section is not in the document)."""
 
 

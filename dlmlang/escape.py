@@ -1,4 +1,4 @@
-"""Backslash escaping of body text (spec §1.4): what the serializer writes so that
+"""Backslash escaping of body text (docs/format.md, "Escaping"): what the serializer writes so that
 model-generated text reads back exactly as given."""
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The YAML frontmatter: finding it, reading it with positions, validating it (spec §1.2)."""
+"""The YAML frontmatter: finding it, reading it with positions, validating it.
+
+The keys are documented in docs/format.md, "Frontmatter".
+"""
 
 from __future__ import annotations
 

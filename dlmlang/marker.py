@@ -1,4 +1,7 @@
-"""The auto-mined provenance marker: its fields, checks and text form (spec §1.5)."""
+"""The auto-mined provenance marker: its fields, checks and text form.
+
+Documented in docs/format.md, "The auto-mined marker".
+"""
 
 from __future__ import annotations
 

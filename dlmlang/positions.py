@@ -50,7 +50,7 @@ class Range(NamedTuple):
 
 
 LINE_END = re.compile(r"\r\n|\r|\n")
-"""A line ending: LF, CRLF or CR (spec §1.1)."""
+"""A line ending: LF, CRLF or CR (docs/format.md, "File encoding and line endings")."""
 
 
 def line_starts(text: str) -> list[int]:

@@ -1,4 +1,4 @@
-"""The frontmatter keys: types, defaults, ranges and what each one means (spec §1.2).
+"""The frontmatter keys: types, defaults, ranges and what each means (docs/format.md).
 
 One table serves validation, hover text and completion.
 """
@@ -235,11 +235,3 @@ UNSUPPORTED: dict[str, frozenset[str]] = {
         }
     ),
 }
-
-
-def spec_at(path: tuple[str, ...]) -> KeySpec | None:
-    """The spec of the key at `path` (e.g. ("training", "lora_r")), if any."""
-    spec: KeySpec | None = FRONTMATTER
-    for name in path:
-        spec = spec.child(name) if spec is not None else None
-    return spec

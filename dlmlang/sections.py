@@ -72,7 +72,7 @@ class Section:
 
     @property
     def section_id(self) -> str:
-        """16 hex chars of sha256(type + "\\n" + content) (spec §1.6)."""
+        """16 hex chars of sha256(type + "\\n" + content) (docs/format.md, "Section identity")."""
         name = self.kind.value if self.kind is not SectionKind.INVALID else self.type_name
         digest = hashlib.sha256(f"{name}\n{self.content}".encode("utf-8", "surrogatepass"))
         return digest.hexdigest()[:16]
@@ -109,7 +109,8 @@ class Checked:
 
 
 def check_section(raw: RawSection, end_line: int) -> Checked:
-    """Check every rule of spec §1.3-§1.5 on one raw section (relative lines)."""
+    """Check one raw section (relative lines) against docs/format.md: fences, bodies,
+    escaping and the marker."""
     problems: list[Diagnostic] = []
     kind, type_name, adapter = _check_fence(raw, problems)
     marker: Marker | None = None

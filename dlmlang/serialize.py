@@ -1,4 +1,4 @@
-"""Writing documents and building sections in code (spec §1.4).
+"""Writing documents and building sections in code (docs/format.md, "Escaping").
 
 `serialize(parse(text)) == text` for any text, and `parse(serialize(doc)) == doc`
 for any document built with the functions here.

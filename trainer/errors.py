@@ -1,9 +1,11 @@
-"""The trainer's exceptions: one root, a few categories, messages that say what to do."""
+"""The trainer's exceptions: its kinds of `DlmError`, messages that say what to do."""
 
 from __future__ import annotations
 
+from dlmlang.errors import DlmError
 
-class TrainerError(Exception):
+
+class TrainerError(DlmError):
     """A run cannot go on; the message says what happened, why, and what to do."""
 
 

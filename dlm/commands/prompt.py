@@ -120,9 +120,7 @@ def prompt(
     frontmatter = loaded.frontmatter
     configure_threads(None)
     store = Store.open(frontmatter.dlm_id, home)
-    version = adapter_version or store.current_version()
-    if version is None:
-        raise CliError(f"No trained adapter for {path} yet. Run `dlm train {path}` first.")
+    version = adapter_version or store.require_version(str(path), "answers come from it")
     if version != "base" and version not in store.versions():
         known = ", ".join(store.versions()) or "none"
         raise CliError(f"No adapter version {version} (versions: {known}).")

@@ -104,7 +104,9 @@ def test_preference_phase_errors_are_clear(
     path = write_document(tmp_path, tiny_model_dir, extra=MINED)
     no_adapter = runner.invoke(app, ["train", str(path), "--phase", "preference"])
     assert no_adapter.exit_code == 1
-    assert "has none yet. Run `dlm train PATH`" in no_adapter.output
+    assert (
+        "No trained adapter for PATH yet, and the preference phase refines it" in no_adapter.output
+    )
     fresh = runner.invoke(app, ["train", str(path), "--phase", "preference", "--fresh"])
     assert fresh.exit_code == 2 and "Drop --fresh" in fresh.output
     assert runner.invoke(app, ["train", str(path), "--phase", "sft"]).exit_code == 0
@@ -119,7 +121,8 @@ def test_prompt_before_training_says_what_to_do(
     path = write_document(tmp_path, tiny_model_dir)
     result = runner.invoke(app, ["prompt", str(path), "hi"])
     assert result.exit_code == 1
-    assert f"No trained adapter for {path} yet. Run `dlm train {path}` first." in result.output
+    expected = f"No trained adapter for {path} yet, and answers come from it. Run `dlm train"
+    assert expected in result.output
 
 
 def test_document_with_errors_trains_nothing(

@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "tests" / "fixtures" / "dlm_reference_ids.json"
 FIXTURES = sorted((ROOT / "tests" / "fixtures").rglob("*.dlm"))
 
-# Fixtures whose sections read differently on purpose (spec §1.4: an escaped
+# Fixtures whose sections read differently on purpose (docs/format.md, "Escaping": an escaped
 # structural line is our addition; the reference keeps the backslash).
 DIFFERENT_IDS = {
-    "tests/fixtures/valid/escapes.dlm": "backslash escapes are ours (§1.4)",
+    "tests/fixtures/valid/escapes.dlm": "backslash escapes are ours (docs/format.md)",
     "tests/fixtures/diagnostics/DLM060_malformed_marker.dlm": (
         "a malformed marker line is still the marker to us (an error, left out of the "
         "content); the reference keeps a line without ` -->` as text"
@@ -32,17 +32,17 @@ DIFFERENT_IDS = {
 # Documents the reference rejects and we accept, or the other way round.
 DIFFERENT_VERDICTS = {
     "tests/fixtures/diagnostics/DLM016_unsupported_key.dlm": (
-        "keys we do not implement are ignored with a warning, whatever they hold (§1.2)"
+        "keys we do not implement are ignored with a warning, whatever they hold (docs/format.md)"
     ),
     "tests/fixtures/diagnostics/DLM032_media_section.dlm": (
-        "media fences are a warning and the section is skipped (§1.3); the reference "
+        "media fences are a warning and the section is skipped (docs/format.md); the reference "
         "requires attributes on them"
     ),
     "tests/fixtures/diagnostics/DLM065_offset_without_colon.dlm": (
-        "mined_at needs a `Z` or `±hh:mm` offset (§1.5); the reference takes `+0200`"
+        "mined_at needs a `Z` or `±hh:mm` offset (docs/format.md); the reference takes `+0200`"
     ),
     "tests/fixtures/valid/full_frontmatter.dlm": (
-        "`max_steps`, `replay` and `learning_rate: auto` are ours (§1.2); the reference "
+        "`max_steps`, `replay` and `learning_rate: auto` are ours (docs/format.md); the reference "
         "has no such keys"
     ),
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from trainer.judges import CliJudge, JudgeError, JudgeItem, Judgement
-from trainer.judges.cli import judge_environment
+from trainer.judges.command import judge_environment
 
 HOSTILE = Path(__file__).parent / "scripts" / "hostile_judge.py"
 ITEM = JudgeItem("Who keeps the light?", "Morwenna.")

@@ -1,4 +1,4 @@
-"""Sampling is seeded per prompt and batched; candidate cleaning follows spec §7.3."""
+"""Sampling is seeded per prompt and batched; candidates are cleaned before judging."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`hf:<model>`: a sequence-classification reward model scores each candidate (spec §8).
+"""`hf:<model>`: a sequence-classification reward model scores each candidate (docs/judges.md).
 
 A thin wrapper: the model is `trainer.rewards.outcome.OutcomeRM`, turned into a judge
 by `RewardJudge`. Options after `?` (URL-encoded): `trust_remote_code=1`,

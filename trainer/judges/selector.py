@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.judges.base import DEFAULT_MAX_OUTPUT, Judge, JudgeError
-from trainer.judges.cli import DEFAULT_TIMEOUT_S, CliJudge
+from trainer.judges.command import DEFAULT_TIMEOUT_S, CliJudge
 from trainer.judges.reward_model import RewardModelJudge
 from trainer.judges.sway import SwayJudge
 from trainer.rewards.base import BaseRM, RewardJudge

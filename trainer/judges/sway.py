@@ -1,4 +1,4 @@
-"""`sway`: the adapter judging its own candidates against the base model (spec §8).
+"""`sway`: the adapter judging its own candidates against the base model (docs/judges.md).
 
 Score = mean over the candidate's tokens of log p_adapter(token) - log p_base(token),
 given the chat-templated prompt: how much the training moved the model toward

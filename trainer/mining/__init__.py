@@ -1,1 +1,1 @@
-"""Preference mining (spec §7): sampling candidates, filtering them, pairing them."""
+"""Preference mining: sampling candidates, filtering, pairing (docs/self-improving-loop.md)."""

@@ -1,4 +1,4 @@
-"""Cleaning sampled candidates before judging (spec §7.3)."""
+"""Cleaning sampled candidates before judging (docs/self-improving-loop.md, "2. Mine")."""
 
 from __future__ import annotations
 

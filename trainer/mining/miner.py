@@ -1,5 +1,5 @@
-"""The miner (spec §7): prompts -> seeded batched samples -> one judgement per candidate
--> pairs -> staged (or applied) marked sections, and a metrics event."""
+"""The miner: prompts -> seeded batched samples -> one judgement per candidate -> pairs
+-> staged (or applied) marked sections, and a metrics event (docs/self-improving-loop.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""From judged candidates to preference pairs (spec §7.5-§7.6)."""
+"""From judged candidates to preference pairs (docs/judges.md, thresholds and pairing)."""
 
 from __future__ import annotations
 

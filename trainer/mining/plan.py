@@ -1,4 +1,6 @@
-"""The staged mining plan, `preference/pending.json` (spec §7.7), and what applies it.
+"""The staged mining plan, `preference/pending.json`, and what applies it.
+
+The user's view is docs/self-improving-loop.md, "4. Apply".
 
 A staged pair is the exact section text that `apply` inserts, with the id the
 section will read back with, the instruction section its prompt came from, and

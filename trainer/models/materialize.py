@@ -1,4 +1,4 @@
-"""Turning the embedded GGUF into a plain safetensors checkpoint, once (spec §5).
+"""Turning the embedded GGUF into a plain safetensors checkpoint, once (README, "Install").
 
 transformers loads GGUF and dequantises the weights, but keeps a quantizer on
 the model that refuses saving and training. The weights are plain already, so

@@ -1,4 +1,4 @@
-"""The per-document store under $DLM_HOME (spec §3): adapter versions, metrics, replay."""
+"""The per-document store under $DLM_HOME (docs/metrics.md): adapter versions, metrics, replay."""
 
 from trainer.store.layout import Store, dlm_home
 from trainer.store.metrics import EvalRow, MetricsDB, RunRow, StepRow

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from trainer.errors import CorruptStoreError, StoreLockedError
+from trainer.errors import CorruptStoreError, NoAdapterError, StoreLockedError
 from trainer.store.atomic import fsync_directory, fsync_tree, write_atomically
 from trainer.store.documents import DocumentLog
 from trainer.store.metrics import MetricsDB
@@ -96,6 +96,16 @@ class Store:
                 "start from the base model."
             )
         return name
+
+    def require_version(self, document: str, needs: str) -> str:
+        """The live adapter version; `NoAdapterError` saying what `needs` it, and the fix."""
+        version = self.current_version()
+        if version is None:
+            raise NoAdapterError(
+                f"No trained adapter for {document} yet, and {needs}. "
+                f"Run `dlm train {document}` first."
+            )
+        return version
 
     def version_path(self, version: str) -> Path:
         """The directory of an adapter version."""

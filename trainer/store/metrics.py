@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -213,14 +213,6 @@ class MetricsDB:
             f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)
         ).fetchone()
         return _run(row) if row else None
-
-    def last_completed_run(self, phases: Iterable[str] | None = None) -> RunRow | None:
-        """The newest completed run, of the given phases if any."""
-        wanted = set(phases) if phases is not None else None
-        for run in reversed(self.runs()):
-            if run.status == "completed" and (wanted is None or run.phase in wanted):
-                return run
-        return None
 
     def steps(self, run_id: int) -> list[StepRow]:
         """A run's steps in order."""

@@ -1,4 +1,4 @@
-"""The preference phase: DPO or ORPO on the current adapter with trl (spec §6)."""
+"""The preference phase: DPO or ORPO on the current adapter with trl (docs/dpo-vs-orpo.md)."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ class PreferenceRequest:
 
 @dataclass(frozen=True, slots=True)
 class PreferenceResult:
-    """What a preference run did; `before`/`after` are the held-out check (spec §6)."""
+    """What a preference run did; `before`/`after` are the held-out check (docs/metrics.md)."""
 
     run_id: int
     phase: str
@@ -123,12 +123,7 @@ def run_preference(
     settings = request.settings
     frontmatter = request.document.frontmatter
     assert frontmatter is not None
-    previous = store.current_version()
-    if previous is None:
-        raise TrainerError(
-            "The preference phase refines a trained adapter, and this document has none yet. "
-            "Run `dlm train PATH` (or `--phase sft`) first."
-        )
+    previous = store.require_version("PATH", "the preference phase refines it")
     rows = collect_preference_rows(request, store)
     if not rows.train:
         hint = " (auto-mined ones are excluded by --no-mined)" if not request.include_mined else ""
@@ -332,7 +327,7 @@ def _trainer(
     if settings.method == "orpo":
         from trl.experimental.orpo import ORPOConfig, ORPOTrainer
 
-        # trl calls ORPO's odds-ratio weight `beta`; dlm calls it `alpha` (spec §1.2).
+        # trl calls ORPO's odds-ratio weight `beta`; dlm calls it `alpha` (docs/format.md).
         config = ORPOConfig(beta=settings.alpha, **_common_args(settings, scratch, world))
         trainer = ORPOTrainer(
             model=model, args=config, train_dataset=dataset, processing_class=tokenizer

@@ -1,4 +1,7 @@
-"""Preference rows from a document and from replay, and the held-out split (spec §6)."""
+"""Preference rows from a document and from replay, and the held-out split.
+
+The held-out check is documented in docs/metrics.md.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Training rows from a document: prose as plain text, each Q/A as a chat row (spec §6).
+"""Training rows from a document: prose as plain text, each Q/A as a chat row (docs/format.md).
 
 Rows are plain values; tokenizing them (`tokenize_rows`) needs only a tokenizer,
 so the whole path is tested without a model.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from dlmlang import TrainingConfig
 from trainer.training.batching import CPU_MICRO_BATCH
 
-# Measured on SmolLM2-135M on CPU (spec §6): LoRA on every linear layer at 1e-3
+# Measured on SmolLM2-135M on CPU (docs/hardware.md): LoRA on every linear layer at 1e-3
 # learned facts in 40 steps, where q/v at 2e-4 learned nothing in 20.
 DEFAULT_LEARNING_RATE = 1e-3
 DEFAULT_MICRO_BATCH = CPU_MICRO_BATCH

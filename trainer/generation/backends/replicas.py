@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from trainer.generation.backends.base import BackendError
-from trainer.generation.backends.vllm import Engine, Request, VllmSettings
+from trainer.generation.backends.vllm_engine import Engine, Request, VllmSettings
 from trainer.generation.generate import Sampling
 
 Drawn = list[list[tuple[str, bool]]]
