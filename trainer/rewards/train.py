@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -35,6 +34,7 @@ from trainer.runtime.devices import trainer_device
 from trainer.runtime.distributed import SINGLE, training_arguments
 from trainer.store import Store
 from trainer.store.swap import replacing_directory
+from trainer.training.lifecycle import RunStart, recorded_run
 from trainer.training.preference_rows import PreferenceRow, conversational, split_preference_heldout
 
 RUN_FILE = "dlm_reward.json"
@@ -117,9 +117,8 @@ def run_reward_training(request: RewardRequest, store: Store, events: Events) ->
     train, heldout = _split(rows, scorer, settings.max_length, events)
     train_before, heldout_before = _checked(scorer, train), scorer.check(heldout)
     doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
-    run_id = store.metrics.start_run(
+    start = RunStart(
         phase="reward",
-        method="lora",
         seed=settings.seed,
         base_model=request.base_model,
         doc_sha256=doc_sha256,
@@ -131,23 +130,20 @@ def run_reward_training(request: RewardRequest, store: Store, events: Events) ->
         },
     )
     started = time.perf_counter()
-    scratch = store.root / "tmp" / f"run-{run_id}"
-    try:
-        with store.metrics.failure_recorded(run_id):
-            trainer = _trainer(model, tokenizer, train, system_prompt, settings, scratch)
-            trainer.add_callback(_metrics_callback(store, run_id, events))
-            output = trainer.train()
-            merged = trainer.model.merge_and_unload()
-            scorer = InMemoryRM(merged, tokenizer, system_prompt)
-            train_after, heldout_after = _checked(scorer, train), scorer.check(heldout)
-            steps = int(trainer.state.global_step)
-            _record(store, run_id, steps, "train", train_before, train_after)
-            _record(store, run_id, steps, "heldout", heldout_before, heldout_after)
-            about = {"run_id": run_id, "doc_sha256": doc_sha256, "base_model": request.base_model}
-            target = _save(merged, tokenizer, store, about, events)
-            store.metrics.finish_run(run_id, status="completed", adapter_version=None)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    with recorded_run(store, start) as run:
+        run_id = run.recorded_id
+        trainer = _trainer(model, tokenizer, train, system_prompt, settings, run.scratch)
+        trainer.add_callback(_metrics_callback(store, run_id, events))
+        output = trainer.train()
+        merged = trainer.model.merge_and_unload()
+        scorer = InMemoryRM(merged, tokenizer, system_prompt)
+        train_after, heldout_after = _checked(scorer, train), scorer.check(heldout)
+        steps = int(trainer.state.global_step)
+        _record(store, run_id, steps, "train", train_before, train_after)
+        _record(store, run_id, steps, "heldout", heldout_before, heldout_after)
+        about = {"run_id": run_id, "doc_sha256": doc_sha256, "base_model": request.base_model}
+        target = _save(merged, tokenizer, store, about, events)
+        store.metrics.finish_run(run_id, status="completed", adapter_version=None)
     return RewardResult(
         run_id=run_id,
         path=str(target),

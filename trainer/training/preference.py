@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import time
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from trainer.store.replay import replay_sections
 from trainer.training.batching import plan_for_model
 from trainer.training.debug_hooks import debug_callbacks, record_checksum
 from trainer.training.heldout import PreferenceCheck, preference_check
+from trainer.training.lifecycle import OpenRun, RunStart, recorded_run
 from trainer.training.preference_rows import (
     PreferenceRow,
     conversational,
@@ -39,7 +38,6 @@ from trainer.training.preference_rows import (
     split_preference_heldout,
 )
 from trainer.training.preference_settings import PreferenceSettings
-from trainer.training.sft import scratch_dir
 
 RUN_CONFIG_FILE = "dlm_run.json"
 TRAINER_EVALS = {
@@ -144,56 +142,42 @@ def run_preference(
         request = replace(request, settings=settings)
     doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
     agree(world, fingerprint(doc_sha256, previous, rows, settings), "the training inputs")
-    before: PreferenceCheck | None = None
-    run_id: int | None = None
-    if world.is_main:
-        before = preference_check(
+    before = (
+        preference_check(
             model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
         )
-        run_id = store.metrics.start_run(
-            phase=settings.phase,
-            method="lora",
-            seed=settings.seed,
-            base_model=request.base_model,
-            doc_sha256=doc_sha256,
-            config={
-                **asdict(settings),
-                "from_version": previous,
-                "include_mined": request.include_mined,
-            },
-            world_size=world.size,
-        )
-    started = time.perf_counter()
-    scratch = scratch_dir(store, run_id or 0, world)
-    recorded: AbstractContextManager[None] = (
-        store.metrics.failure_recorded(run_id) if run_id is not None else nullcontext()
+        if world.is_main
+        else None
     )
-    try:
-        with recorded:
-            trainer = _trainer(
-                model, tokenizer, rows.train, system_prompt, settings, scratch, world
+    start = RunStart(
+        phase=settings.phase,
+        seed=settings.seed,
+        base_model=request.base_model,
+        doc_sha256=doc_sha256,
+        config={
+            **asdict(settings),
+            "from_version": previous,
+            "include_mined": request.include_mined,
+        },
+    )
+    started = time.perf_counter()
+    with recorded_run(store, start, world) as run:
+        trainer, result = _train(
+            model, tokenizer, rows.train, system_prompt, run, request, store, events, world
+        )
+        model = trainer.model
+        record_checksum(model, world, settings.phase, trainer.state.global_step)
+        if run.run_id is not None:
+            after = preference_check(
+                model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
             )
-            if run_id is not None:
-                trainer.add_callback(_metrics_callback(store, run_id, events))
-            for callback in debug_callbacks(world):
-                trainer.add_callback(callback)
-            check_trainer_world(world, trainer.args.world_size)
-            result = trainer.train()
-            model = trainer.model
-            record_checksum(model, world, settings.phase, trainer.state.global_step)
-            if run_id is not None:
-                after = preference_check(
-                    model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
-                )
-                _record_checks(store, run_id, trainer.state.global_step, before, after)
-                version = _save(request, model, tokenizer, store, run_id, previous, events)
-        barrier(world)  # the other ranks go on (to a next phase) only once the version exists
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    if run_id is None:
+            _record_checks(store, run.run_id, trainer.state.global_step, before, after)
+            version = _save(request, model, tokenizer, store, run.run_id, previous, events)
+    barrier(world)  # the other ranks go on (to a next phase) only once the version exists
+    if run.run_id is None:
         return None
     return PreferenceResult(
-        run_id=run_id,
+        run_id=run.run_id,
         phase=settings.phase,
         adapter_version=version,
         from_version=previous,
@@ -263,6 +247,27 @@ def _sized_for_device(
     plan = from_main(world, plan)
     events.message(f"Batch: {plan.reason}")
     return replace(settings, micro_batch_size=plan.micro_batch_size)
+
+
+def _train(
+    model: Any,
+    tokenizer: Any,
+    rows: list[PreferenceRow],
+    system_prompt: str | None,
+    run: OpenRun,
+    request: PreferenceRequest,
+    store: Store,
+    events: Events,
+    world: World,
+) -> tuple[Any, Any]:
+    """The trl trainer, with dlm's callbacks, after training; and what `train()` returned."""
+    trainer = _trainer(model, tokenizer, rows, system_prompt, request.settings, run.scratch, world)
+    if run.run_id is not None:
+        trainer.add_callback(_metrics_callback(store, run.run_id, events))
+    for callback in debug_callbacks(world):
+        trainer.add_callback(callback)
+    check_trainer_world(world, trainer.args.world_size)
+    return trainer, trainer.train()
 
 
 def _check_method_available(method: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlmlang import TrainingConfig
-from trainer.training.sft_settings import DEFAULT_GRAD_ACCUM, DEFAULT_MICRO_BATCH
+from trainer.training.phase_settings import PhaseSettings, shared_settings
 
 # Measured on SmolLM2-135M on CPU, DPO from an SFT adapter (docs/dpo-vs-orpo.md):
 # 1e-4 raised the held-out margin; 3e-4 and 1e-3 fit the training pairs better but
@@ -15,8 +15,8 @@ METHODS = ("dpo", "orpo")
 REFERENCES = ("pre_adapter", "base")
 
 
-@dataclass(frozen=True, slots=True)
-class PreferenceSettings:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreferenceSettings(PhaseSettings):
     """Everything the preference phase needs, with no "auto" left."""
 
     method: str
@@ -25,28 +25,13 @@ class PreferenceSettings:
     loss_type: str
     reference: str
     learning_rate: float
-    num_epochs: int
-    max_steps: int | None
-    sequence_len: int
-    micro_batch_size: int
-    grad_accum: int
-    lr_scheduler: str
-    warmup_ratio: float
-    precision: str
-    seed: int
-    replay: bool
-    device: str = "cpu"
-    """"cpu" or "cuda": where the trainer runs (the GPU of each process is its local rank)."""
-    auto_batch: bool = False
-    """The document left `micro_batch_size` to dlm: sized for the device (docs/hardware.md)."""
 
     def __post_init__(self) -> None:
+        PhaseSettings.__post_init__(self)
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, not {self.method}")
         if self.reference not in REFERENCES:
             raise ValueError(f"reference must be one of {REFERENCES}, not {self.reference}")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError("max_steps must be at least 1")
 
     @property
     def phase(self) -> str:
@@ -79,14 +64,5 @@ class PreferenceSettings:
             learning_rate=hyper.learning_rate or DEFAULT_PREFERENCE_LEARNING_RATE,
             num_epochs=hyper.num_epochs,
             max_steps=max_steps,
-            sequence_len=training.sequence_len,
-            micro_batch_size=training.micro_batch_size or DEFAULT_MICRO_BATCH,
-            auto_batch=training.micro_batch_size is None,
-            grad_accum=training.grad_accum or DEFAULT_GRAD_ACCUM,
-            lr_scheduler=training.lr_scheduler,
-            warmup_ratio=training.warmup_ratio,
-            precision=precision,
-            device=device,
-            seed=seed if seed is not None else training.seed,
-            replay=training.replay,
+            **shared_settings(training, precision=precision, device=device, seed=seed),
         )

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import tempfile
 import time
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ from trainer.store import Store
 from trainer.store.replay import replay_sections
 from trainer.training.batching import plan_for_model
 from trainer.training.debug_hooks import debug_callbacks, record_checksum
+from trainer.training.lifecycle import OpenRun, RunStart, recorded_run
 from trainer.training.rows import Row, document_rows, replay_rows, split_heldout, tokenize_rows
 from trainer.training.sft_settings import SFTSettings
 
@@ -122,31 +120,24 @@ def run_sft(
     model = _with_adapter(model, settings, store.version_path(previous) if previous else None)
     doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
     agree(world, fingerprint(doc_sha256, previous, rows, settings), "the training inputs")
-    run_id = 0
-    if world.is_main:
-        run_id = store.metrics.start_run(
-            phase="sft",
-            method="lora",
-            seed=settings.seed,
-            base_model=request.base_model,
-            doc_sha256=doc_sha256,
-            config={**asdict(settings), "from_version": previous, "fresh": request.fresh},
-            world_size=world.size,
-        )
-    started = time.perf_counter()
-    recorded: AbstractContextManager[None] = (
-        store.metrics.failure_recorded(run_id) if world.is_main else nullcontext()
+    start = RunStart(
+        phase="sft",
+        seed=settings.seed,
+        base_model=request.base_model,
+        doc_sha256=doc_sha256,
+        config={**asdict(settings), "from_version": previous, "fresh": request.fresh},
     )
-    with recorded:
-        outcome = _train(model, tokenizer, train, held, settings, store, run_id, events, world)
+    started = time.perf_counter()
+    with recorded_run(store, start, world) as run:
+        outcome = _train(model, tokenizer, train, held, settings, store, run, events, world)
         record_checksum(model, world, "sft", outcome.steps)
         if world.is_main:
-            version = _save(request, model, tokenizer, store, run_id, events)
+            version = _save(request, model, tokenizer, store, run.recorded_id, events)
     barrier(world)  # the other ranks go on (to a next phase) only once the version exists
-    if not world.is_main:
+    if run.run_id is None:
         return None
     return SFTResult(
-        run_id=run_id,
+        run_id=run.run_id,
         adapter_version=version,
         steps=outcome.steps,
         train_loss=outcome.train_loss,
@@ -225,15 +216,6 @@ def _with_adapter(model: Any, settings: SFTSettings, adapter_dir: Path | None) -
     return get_peft_model(model, config)
 
 
-def scratch_dir(store: Store, run_id: int, world: World) -> Path:
-    """The trainer's output directory: in the store for rank 0, a private temp dir elsewhere."""
-    if world.is_main:
-        scratch = store.root / "tmp" / f"run-{run_id}"
-        scratch.mkdir(parents=True, exist_ok=True)
-        return scratch
-    return Path(tempfile.mkdtemp(prefix=f"dlm-rank{world.rank}-"))
-
-
 def _train(
     model: Any,
     tokenizer: Any,
@@ -241,7 +223,7 @@ def _train(
     held: Any,
     settings: SFTSettings,
     store: Store,
-    run_id: int,
+    run: OpenRun,
     events: Events,
     world: World,
 ) -> _Outcome:
@@ -251,10 +233,9 @@ def _train(
 
     from trainer.training.callbacks import MetricsCallback
 
-    scratch = scratch_dir(store, run_id, world)
     has_eval = bool(held.input_ids)
     config = SFTConfig(
-        output_dir=str(scratch),
+        output_dir=str(run.scratch),
         per_device_train_batch_size=settings.micro_batch_size,
         per_device_eval_batch_size=settings.micro_batch_size,
         gradient_accumulation_steps=settings.grad_accum,
@@ -279,7 +260,7 @@ def _train(
         **training_arguments(world, device=settings.device, precision=settings.precision),
     )
     columns = {"input_ids": train.input_ids, "completion_mask": train.completion_mask}
-    callbacks = [MetricsCallback(store.metrics, run_id, events)] if world.is_main else []
+    callbacks = [MetricsCallback(store.metrics, run.recorded_id, events)] if world.is_main else []
     trainer = SFTTrainer(
         model=model,
         args=config,
@@ -289,21 +270,18 @@ def _train(
     )
     trainer.remove_callback(PrinterCallback)  # progress goes to our events, not stdout
     check_trainer_world(world, trainer.args.world_size)
-    try:
-        result = trainer.train()
-        eval_loss = None
-        if has_eval:
-            eval_data = Dataset.from_dict(
-                {"input_ids": held.input_ids, "completion_mask": held.completion_mask}
+    result = trainer.train()
+    eval_loss = None
+    if has_eval:
+        eval_data = Dataset.from_dict(
+            {"input_ids": held.input_ids, "completion_mask": held.completion_mask}
+        )
+        metrics = trainer.evaluate(eval_dataset=eval_data)  # on every rank: it gathers
+        eval_loss = float(metrics["eval_loss"])
+        if world.is_main:
+            store.metrics.log_eval(
+                run.recorded_id, step=trainer.state.global_step, name="eval_loss", value=eval_loss
             )
-            metrics = trainer.evaluate(eval_dataset=eval_data)  # on every rank: it gathers
-            eval_loss = float(metrics["eval_loss"])
-            if world.is_main:
-                store.metrics.log_eval(
-                    run_id, step=trainer.state.global_step, name="eval_loss", value=eval_loss
-                )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     seconds = float(result.metrics.get("train_runtime", 0.0)) or None
     tokens = trainer.state.num_input_tokens_seen
     return _Outcome(
