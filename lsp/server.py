@@ -13,7 +13,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import lsp_method
 
-from lsp import actions, completion, diagnostics, hover, outline
+from lsp import actions, completion, diagnostics, hover, loop, outline
 from lsp.cli_bridge import Children, default_command
 from lsp.state import Documents, OpenDocument, Snapshot
 from lsp.sync import DlmProtocol
@@ -21,7 +21,7 @@ from lsp.trust import JudgeOrigin
 
 T = TypeVar("T")
 logger = logging.getLogger("dlm.lsp")
-FEATURES = (diagnostics, hover, outline, actions, completion)
+FEATURES = (diagnostics, hover, outline, actions, loop, completion)
 
 
 @dataclass(slots=True)
@@ -159,9 +159,7 @@ class DlmServer(LanguageServer):
     def file_settled(self, uri: str) -> None:
         """The file on disk matches the editor (opened or saved): recount staged pairs."""
         if uri.startswith("file:"):
-            self.spawn(
-                actions.guarded_async(self, "staged pairs", actions.refresh_staged(self, uri))
-            )
+            self.spawn(loop.guarded_async(self, "staged pairs", loop.refresh_staged(self, uri)))
 
     def spawn(self, work: Any) -> None:
         """Run a coroutine in the background, kept alive until it finishes."""

@@ -1,0 +1,271 @@
+"""The self-improving loop's commands in the editor: mine, apply, revert, refresh staged.
+
+Each runs `dlm` as a subprocess (the server never imports the trainer): mining with
+`$/progress` and cancellation; apply and revert through `dlm preference ... --dry-run
+--json`, whose edits reach the document as workspace edits, so the server never writes
+a file and an editor undo restores it.
+"""
+
+import shlex
+from typing import TYPE_CHECKING, Any, cast
+from uuid import uuid4
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from dlmlang import Severity
+from lsp import cli_bridge, trust
+from lsp.state import Snapshot
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from lsp.server import DlmServer
+
+MINE = "dlm.minePreferences"
+APPLY = "dlm.applyStaged"
+REVERT = "dlm.revertMined"
+REFRESH = "dlm.refreshStaged"
+
+
+def errors_first(snapshot: Snapshot) -> str | None:
+    """Why the loop cannot run on this text yet (it has errors), or None."""
+    errors = sum(d.severity is Severity.ERROR for d in snapshot.diagnostics)
+    if not errors:
+        return None
+    return (
+        f"Fix the {errors} error{'s' * (errors != 1)} in this document first: "
+        "dlm mines, applies and reverts only in a document without errors."
+    )
+
+
+def _on_disk(ls: "DlmServer", uri: str) -> "tuple[Snapshot, Path] | None":
+    """The document and its file, or None (with a message) when `dlm` cannot work on it:
+    not a regular file or too large, with errors, or not saved."""
+    from pathlib import Path
+
+    snapshot = ls.snapshot(uri)
+    path_text = to_fs_path(uri)
+    if snapshot is None or path_text is None:
+        return None
+    path = Path(path_text)
+    problem = cli_bridge.unusable_reason(path) or errors_first(snapshot)
+    if problem is None and not cli_bridge.same_as_disk(path, snapshot.text):
+        problem = f"Save {path.name} first: dlm works on the file on disk."
+    if problem is not None:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=problem)
+        )
+        return None
+    return snapshot, path
+
+
+async def refresh_staged(ls: "DlmServer", uri: str) -> None:
+    """Ask `dlm preference list` how many pairs are staged for this document."""
+    from pathlib import Path
+
+    path = to_fs_path(uri)
+    if path is None or cli_bridge.unusable_reason(Path(path)) is not None:
+        return
+    result = await ls.children.run(ls.settings.dlm_command, ["preference", "list", path, "--json"])
+    if result.code == 0:
+        ls.staged[uri] = len(result.json().get("staged", []))
+
+
+async def edit_from_cli(
+    ls: "DlmServer", uri: str, verb: str, label: str
+) -> "tuple[Path, dict[str, Any]] | None":
+    """Run `dlm preference <verb> --dry-run --json` and send its edits as one workspace
+    edit. Returns the file and the CLI's answer once the client applied the edit."""
+    found = _on_disk(ls, uri)
+    if found is None:
+        return None
+    snapshot, path = found
+    result = await ls.children.run(
+        ls.settings.dlm_command, ["preference", verb, str(path), "--dry-run", "--json"]
+    )
+    if result.code != 0:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=result.error_tail())
+        )
+        return None
+    payload = result.json()
+    edits = cli_bridge.text_edits(payload, snapshot.lines, snapshot.encoding)
+    if not edits:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Info, message=f"Nothing to {verb}.")
+        )
+        return None
+    response = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=types.WorkspaceEdit(changes={uri: edits}), label=label)
+    )
+    return (path, payload) if response.applied else None
+
+
+async def revert(ls: "DlmServer", uri: str) -> None:
+    """Remove the mined sections in the editor, then have `dlm` forget them for replay,
+    as `dlm preference revert` does, so that the next training run does not bring
+    them back."""
+    done = await edit_from_cli(ls, uri, "revert", "Revert mined sections")
+    if done is None:
+        return
+    path, payload = done
+    arguments = ["preference", "forget", str(path)]
+    for section in payload.get("sections", []):
+        arguments += ["--section", str(section)]
+    if len(arguments) == 3:
+        advice = "This dlm does not list the sections a revert removes; update it."
+    else:
+        # No time limit: forget waits for the store lock while a training run holds it,
+        # as a CLI revert would; the server's exit still stops it.
+        command = [*arguments, "--json"]
+        result = await ls.children.run(ls.settings.dlm_command, command, timeout=None)
+        if result.code == 0:
+            return
+        advice = f"{result.error_tail()}\nTo forget them, run: dlm {shlex.join(arguments)}"
+    message = (
+        "The mined sections are out of the document but still in replay, so the next "
+        f"training run may bring them back. {advice}"
+    )
+    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=message))
+
+
+async def mine(ls: "DlmServer", uri: str, section_id: str) -> None:
+    """Run the miner for one section with `$/progress`, cancellable; then offer to apply.
+    A judge that runs code is refused when it comes from an untrusted workspace."""
+    refused = trust.refusal(ls.settings.judge, ls.settings.judge_origin)
+    if refused is not None:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=refused)
+        )
+        return
+    found = _on_disk(ls, uri)
+    if found is None:
+        return
+    _, path = found
+    token = f"dlm-mine-{uuid4().hex}"
+    await ls.work_done_progress.create_async(token)
+    ls.work_done_progress.begin(
+        token,
+        types.WorkDoneProgressBegin(
+            title="Mining preferences",
+            cancellable=True,
+            message=f"{path.name} ({ls.settings.judge})",
+        ),
+    )
+    arguments = ["preference", "mine", str(path), "--section", section_id, "--progress", "jsonl"]
+    process = await ls.children.start(
+        ls.settings.dlm_command, [*arguments, *ls.settings.mine_arguments(), "--json"]
+    )
+    ls.mining[token] = process
+
+    def relay(line: str) -> None:
+        report = progress_report(line)
+        if report is not None:
+            ls.work_done_progress.report(token, report)
+
+    try:
+        result = await cli_bridge.collect(process, relay)
+    finally:
+        ls.mining.pop(token, None)
+    if token in ls.cancelled:
+        ls.cancelled.discard(token)
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="Cancelled"))
+        return
+    if result.code not in (0, 2):
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="Failed"))
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=result.error_tail())
+        )
+        return
+    summary = result.json()
+    pairs = int(summary.get("pairs_mined", 0))
+    ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{pairs} pair(s) staged"))
+    await refresh_staged(ls, uri)
+    if not pairs:
+        advice = " ".join(summary.get("advice", [])) or "No pairs met the threshold."
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Info, message=f"No pairs mined. {advice}"
+            )
+        )
+        return
+    choice = await ls.window_show_message_request_async(
+        types.ShowMessageRequestParams(
+            type=types.MessageType.Info,
+            message=f"Mined {pairs} preference pair(s). Apply them to the document?",
+            actions=[
+                types.MessageActionItem(title="Apply"),
+                types.MessageActionItem(title="Later"),
+            ],
+        )
+    )
+    if choice is not None and choice.title == "Apply":
+        await edit_from_cli(ls, uri, "apply", f"Apply {pairs} mined pair(s)")
+
+
+def progress_report(line: str) -> types.WorkDoneProgressReport | None:
+    """A miner's `--progress jsonl` line as a progress report; None for other lines."""
+    import json
+
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(event, dict) or "stage" not in event:
+        return None
+    done, total = event.get("done"), event.get("total")
+    percentage = None
+    if isinstance(done, int) and isinstance(total, int) and total > 0:
+        percentage = min(100, done * 100 // total)
+    counts = f" {done}/{total}" if isinstance(total, int) and total else ""
+    message = event.get("message") or ""
+    return types.WorkDoneProgressReport(
+        message=f"{event['stage']}{counts} {message}".strip(), percentage=percentage
+    )
+
+
+def register(server: "DlmServer") -> None:
+    """Wire the loop's commands and the cancellation of a mining run."""
+
+    @server.command(MINE)
+    async def mine_command(ls: LanguageServer, *arguments: Any) -> None:
+        server = cast("DlmServer", ls)
+        await guarded_async(server, "mining", mine(server, str(arguments[0]), str(arguments[1])))
+
+    @server.command(APPLY)
+    async def apply_command(ls: LanguageServer, *arguments: Any) -> None:
+        server = cast("DlmServer", ls)
+        work = edit_from_cli(server, str(arguments[0]), "apply", "Apply staged pairs")
+        await guarded_async(server, "apply", work)
+
+    @server.command(REVERT)
+    async def revert_command(ls: LanguageServer, *arguments: Any) -> None:
+        server = cast("DlmServer", ls)
+        await guarded_async(server, "revert", revert(server, str(arguments[0])))
+
+    @server.command(REFRESH)
+    async def refresh_command(ls: LanguageServer, *arguments: Any) -> int:
+        server = cast("DlmServer", ls)
+        await guarded_async(server, "staged pairs", refresh_staged(server, str(arguments[0])))
+        return server.staged.get(str(arguments[0]), 0)
+
+    @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def cancel(ls: "DlmServer", params: types.WorkDoneProgressCancelParams) -> None:
+        token = str(params.token)
+        process = ls.mining.get(token)
+        if process is not None:
+            ls.cancelled.add(token)
+            cli_bridge.kill(process)
+
+
+async def guarded_async(server: "DlmServer", feature: str, work: Any) -> None:
+    try:
+        await work
+    except Exception as error:  # a failing feature never ends the session
+        server.window_log_message(
+            types.LogMessageParams(
+                type=types.MessageType.Error, message=f"dlm {feature} failed: {error!r}"
+            )
+        )
