@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from dlmlang import Section, SectionKind
-from lsp.diagnostics import SEVERITY
+from lsp.diagnostics import to_protocol
 from lsp.loop import APPLY, MINE, REVERT, errors_first
 from lsp.positions import to_client_range
 from lsp.state import Snapshot
@@ -26,14 +26,7 @@ def quick_fixes(snapshot: Snapshot, uri: str, span: types.Range) -> list[types.C
         )
         if not touches or not diagnostic.fixes:
             continue
-        client_range = to_client_range(snapshot.lines, diagnostic.range, snapshot.encoding)
-        protocol_diagnostic = types.Diagnostic(
-            range=client_range,
-            message=diagnostic.message,
-            severity=SEVERITY[diagnostic.severity],
-            code=diagnostic.code,
-            source="dlm",
-        )
+        protocol_diagnostic = to_protocol(diagnostic, snapshot)
         for fix in diagnostic.fixes:
             edit = types.TextEdit(
                 range=to_client_range(snapshot.lines, fix.range, snapshot.encoding),

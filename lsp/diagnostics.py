@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from dlmlang import Severity
+from dlmlang import Diagnostic, Severity
 from lsp.positions import to_client_range
 from lsp.state import Snapshot
 
@@ -21,18 +21,20 @@ SEVERITY = {
 }
 
 
+def to_protocol(diagnostic: Diagnostic, snapshot: Snapshot) -> types.Diagnostic:
+    """One dlmlang diagnostic in the protocol's form, its range in the client's units."""
+    return types.Diagnostic(
+        range=to_client_range(snapshot.lines, diagnostic.range, snapshot.encoding),
+        message=diagnostic.message,
+        severity=SEVERITY[diagnostic.severity],
+        code=diagnostic.code,
+        source="dlm",
+    )
+
+
 def lsp_diagnostics(snapshot: Snapshot) -> list[types.Diagnostic]:
-    """The protocol form of a parse's diagnostics, ranges in UTF-16 units."""
-    return [
-        types.Diagnostic(
-            range=to_client_range(snapshot.lines, d.range, snapshot.encoding),
-            message=d.message,
-            severity=SEVERITY[d.severity],
-            code=d.code,
-            source="dlm",
-        )
-        for d in snapshot.diagnostics
-    ]
+    """The protocol form of a parse's diagnostics, ranges in the client's units."""
+    return [to_protocol(d, snapshot) for d in snapshot.diagnostics]
 
 
 def publish(server: DlmServer, uri: str) -> None:
