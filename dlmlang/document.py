@@ -12,7 +12,8 @@ from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
 from dlmlang.frontmatter import Frontmatter, read_frontmatter, split_frontmatter
 from dlmlang.grammar import RawSection, parse_raw
 from dlmlang.positions import LINE_END, Position, Range, line_starts
-from dlmlang.sections import Checked, Section, check_section
+from dlmlang.section_rules import Checked, check_section
+from dlmlang.sections import Section
 
 BOM = "\ufeff"
 

@@ -30,7 +30,8 @@ from dlmlang.document import (
 from dlmlang.frontmatter import read_frontmatter
 from dlmlang.grammar import RawSection, parse_raw, parser
 from dlmlang.pieces import LARGE, PIECE, cuts, parse_in_pieces, shifted
-from dlmlang.sections import Checked, Section, check_section
+from dlmlang.section_rules import Checked, check_section
+from dlmlang.sections import Section
 
 # Terminal name -> the start symbol of the block that such a fence opens.
 _FENCES = {

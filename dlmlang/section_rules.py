@@ -1,0 +1,247 @@
+"""The rules checked on each section the grammar found: fences, bodies, escapes, the marker
+(docs/format.md); the result is a section's parts with its diagnostics."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
+from dlmlang.grammar import Field, Item, RawSection, malformed_marker_span
+from dlmlang.marker import Marker, check_marker
+from dlmlang.positions import Range
+from dlmlang.section_bodies import check_instruction, check_preference, fence_range
+from dlmlang.sections import SECTION_TYPES, PreferenceTriple, QAPair, SectionKind
+from dlmlang.suggest import closest
+
+_ADAPTER = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+class SectionParts(NamedTuple):
+    """A section's fields up to `type_name`; the place in the file comes later."""
+
+    kind: SectionKind
+    content: str
+    adapter: str | None
+    marker: Marker | None
+    pairs: tuple[QAPair, ...]
+    triples: tuple[PreferenceTriple, ...]
+    type_name: str
+
+
+@dataclass(slots=True)
+class Checked:
+    """A raw section checked: its parts and what was wrong with it (relative lines)."""
+
+    parts: SectionParts
+    fenced: bool
+    diagnostics: list[Diagnostic]
+    start_line: int
+    """Relative line of its fence (or first prose line)."""
+    end_line: int
+    """Relative line after the section's last line."""
+
+
+def check_section(raw: RawSection, end_line: int) -> Checked:
+    """Check one raw section (relative lines) against docs/format.md: fences, bodies,
+    escaping and the marker."""
+    problems: list[Diagnostic] = []
+    kind, type_name, adapter = _check_fence(raw, problems)
+    marker: Marker | None = None
+    items = raw.items
+    marker_item: Item | None = None
+    if kind is SectionKind.PREFERENCE and items and items[0].kind == "marker":
+        marker_item = items[0]
+        items = items[1:]
+    if marker_item is not None:
+        marker = _check_marker_item(marker_item, problems)
+    for item in _all_items(items, raw.fields):
+        if item.kind != "text":  # plain text runs have nothing to check
+            _check_item(item, kind, problems)
+    pairs: tuple[QAPair, ...] = ()
+    triples: tuple[PreferenceTriple, ...] = ()
+    if kind is SectionKind.INSTRUCTION:
+        pairs = check_instruction(raw, items, problems)
+    elif kind is SectionKind.PREFERENCE:
+        triples = check_preference(raw, items, problems)
+    else:
+        # Headers only exist in instruction and preference grammars.
+        assert not raw.fields
+    content = _content(items, raw.fields)
+    parts = SectionParts(kind, content, adapter, marker, pairs, triples, type_name)
+    return Checked(parts, raw.fence is not None, problems, raw.line, end_line)
+
+
+def _all_items(items: list[Item], fields: list[Field]) -> list[Item]:
+    every = list(items)
+    for f in fields:
+        every.extend(f.items)
+    return every
+
+
+def _content(items: list[Item], fields: list[Field]) -> str:
+    parts = [item.text for item in items]
+    for f in fields:
+        parts.append(f.raw)
+        parts.extend(item.text for item in f.items)
+    text = "".join(parts)
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _check_fence(
+    raw: RawSection, problems: list[Diagnostic]
+) -> tuple[SectionKind, str, str | None]:
+    if raw.fence is None:
+        return SectionKind.PROSE, "prose", None
+    name = raw.fence[2:-2]
+    if raw.kind == "media":
+        problems.append(
+            diagnostic(
+                "DLM032",
+                "Image and audio sections are DocumentLanguageModel features that dlm does "
+                "not train on; this section is skipped.",
+                fence_range(raw),
+            )
+        )
+        return SectionKind.MEDIA, name.split()[0], None
+    base, _, suffix = name.partition("#")
+    if raw.kind == "unknown" and not base:
+        problems.append(
+            diagnostic(
+                "DLM030",
+                f"A fence needs a section type before `#`: write `::instruction{name}::` "
+                f"(or prose, preference).",
+                fence_range(raw),
+            )
+        )
+        return SectionKind.INVALID, name, None
+    if raw.kind == "unknown":
+        match = closest(base, SECTION_TYPES)
+        fixes: tuple[Fix, ...] = ()
+        hint = ""
+        if match is not None:
+            fixed = f"::{match}{name[len(base) :]}::"
+            fixes = (Fix(f"Change to `{fixed}`", fence_range(raw), fixed),)
+            hint = f" Did you mean `{fixed}`?"
+        problems.append(
+            diagnostic(
+                "DLM030",
+                f"Unknown section type `{base}` (types are case-sensitive: "
+                f"{', '.join(SECTION_TYPES)}).{hint}",
+                fence_range(raw),
+                *fixes,
+            )
+        )
+        return SectionKind.INVALID, name, None
+    adapter: str | None = None
+    if "#" in name:
+        suffix_range = Range.on_line(raw.line, 2 + len(base), 2 + len(name))
+        if _ADAPTER.fullmatch(suffix):
+            adapter = suffix
+        else:
+            what = "is empty" if not suffix else f"`{suffix}` is not valid"
+            problems.append(
+                diagnostic(
+                    "DLM031",
+                    f"The adapter name after `#` {what}: use 1-32 characters of lowercase "
+                    "letters, digits and `_`, starting with a letter (e.g. `::"
+                    f"{base}#tone::`), or drop the suffix.",
+                    suffix_range,
+                )
+            )
+    return SectionKind(base), base, adapter
+
+
+def _check_marker_item(item: Item, problems: list[Diagnostic]) -> Marker | None:
+    line_range = Range.on_line(item.line, 0, len(item.text) - 1)
+    if item.attributes is None:
+        start, end = malformed_marker_span(item.text[:-1])
+        problems.append(
+            diagnostic(
+                "DLM060",
+                "The auto-mined marker is malformed here: write it as `<!-- dlm-auto-mined: "
+                'judge_name="..." judge_score_chosen="..." judge_score_rejected="..." '
+                'mined_at="..." mined_run_id="..." -->`, lowercase names, values in double '
+                "quotes.",
+                Range.on_line(item.line, start, end),
+            )
+        )
+        return None
+    marker, found = check_marker(item.attributes, line_range)
+    problems.extend(found)
+    return marker
+
+
+def _check_item(item: Item, kind: SectionKind, problems: list[Diagnostic]) -> None:
+    if item.kind == "code" and item.unclosed:
+        problems.append(
+            diagnostic(
+                "DLM034",
+                "This code block is never closed, so everything after it is code: add a "
+                "closing ``` line (or escape this one as \\```).",
+                Range.on_line(item.line, 0, len(item.text.split("\n", 1)[0])),
+            )
+        )
+    elif item.kind == "marker":
+        where = Range.on_line(item.line, 0, len(item.text) - 1)
+        if kind is SectionKind.PREFERENCE:
+            problems.append(
+                diagnostic(
+                    "DLM068",
+                    "An auto-mined marker must be the first line after the `::preference::` "
+                    "fence; move it there, or escape it with a leading `\\` to keep it as text.",
+                    where,
+                )
+            )
+        else:
+            problems.append(
+                diagnostic(
+                    "DLM067",
+                    "The auto-mined marker belongs only on `::preference::` sections; "
+                    "remove it, or escape it with a leading `\\` to keep it as text.",
+                    where,
+                )
+            )
+    elif item.kind == "fence_like":
+        _fence_like(item, problems)
+    elif item.kind == "inline_header":
+        line = item.text[:-1]
+        stripped = line.strip()
+        header, _, rest = stripped.partition(" ")
+        name, _, rest = rest.partition(" ")
+        fixed = f"{header} {name}\n{rest.strip()}"
+        problems.append(
+            diagnostic(
+                "DLM045",
+                f"`{header} {name}` must stand alone on its line; this line is read as text. "
+                "Put the text on the next line.",
+                Range.on_line(item.line, 0, len(line)),
+                Fix(
+                    f"Move the text under `{header} {name}`",
+                    Range.on_line(item.line, 0, len(line)),
+                    fixed,
+                ),
+            )
+        )
+
+
+def _fence_like(item: Item, problems: list[Diagnostic]) -> None:
+    line = item.text[:-1]
+    name = "".join(line.strip()[2:-2].split())
+    where = Range.on_line(item.line, 0, len(line))
+    base, hash_sign, suffix = name.partition("#")
+    known = base if base in SECTION_TYPES else closest(base, SECTION_TYPES)
+    fixes: tuple[Fix, ...] = ()
+    if known is not None:
+        fence = f"::{known}{hash_sign}{suffix}::"
+        fixes = (Fix(f"Make it the fence `{fence}`", where, fence),)
+    problems.append(
+        diagnostic(
+            "DLM033",
+            f"This line looks like a fence but is read as text: a fence is exactly "
+            f"`::{name}::` alone on its line, with no spaces.",
+            where,
+            *fixes,
+        )
+    )
