@@ -7,13 +7,11 @@ the split agrees with the whole-document parse (a property test checks it).
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from functools import cache
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from dlmlang.block_reuse import SKIP, BlockEdit, Blocks, ReusePlan, known_edit, reuse_plan
+from dlmlang.blocks import code_toggles, split_at, split_blocks
 from dlmlang.diagnostics import Diagnostic
 from dlmlang.document import (
     BOM,
@@ -28,146 +26,9 @@ from dlmlang.document import (
     sort_diagnostics,
 )
 from dlmlang.frontmatter import read_frontmatter
-from dlmlang.grammar import RawSection, parse_raw, parser
+from dlmlang.grammar import RawSection, parse_raw
 from dlmlang.pieces import LARGE, PIECE, cuts, parse_in_pieces, shifted
 from dlmlang.section_rules import Checked, check_section
-from dlmlang.sections import Section
-
-# Terminal name -> the start symbol of the block that such a fence opens.
-_FENCES = {
-    "PROSE_FENCE": "prose_section",
-    "INSTRUCTION_FENCE": "instruction_section",
-    "PREFERENCE_FENCE": "preference_section",
-    "MEDIA_FENCE": "media_section",
-    "UNKNOWN_FENCE": "unknown_section",
-}
-
-
-@cache
-def _scanner() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Candidate finder (a literal prefix, fast) and the grammar's fence/toggle patterns."""
-    terminals = {t.name: t for t in parser().terminals}
-    ordered = sorted(_FENCES, key=lambda name: -terminals[name].priority)
-    alternatives = [f"(?P<{name}>{terminals[name].pattern.to_regexp()})" for name in ordered]
-    alternatives.append(f"(?P<CODE_TOGGLE>{terminals['CODE_TOGGLE'].pattern.to_regexp()})")
-    return re.compile(r"\n(?=::|```)"), re.compile("|".join(alternatives))
-
-
-def split_blocks(body: str) -> list[tuple[int, int, str]]:
-    """(offset, line, start symbol) of every block: the lead and one per fence."""
-    return _split(body, 0)
-
-
-def _split(source: str, base: int) -> list[tuple[int, int, str]]:
-    """split_blocks of the body that starts at `base` in `source` (offsets in `source`)."""
-    return [(base, 0, "lead"), *_fences(source, base, 0, first_at_start=True)]
-
-
-def _fences(
-    body: str, start: int, line: int, *, first_at_start: bool = False
-) -> Iterator[tuple[int, int, str]]:
-    """(offset, line, start symbol) of each fence after `start` (a point outside any code
-    block, at body line `line`); with `first_at_start`, a fence at `start` counts too."""
-    candidates, line_forms = _scanner()
-    in_code = False
-    counted = start
-    offset = start if first_at_start and body.startswith(("::", "```"), start) else -1
-    position = start
-    while True:
-        if offset < 0:
-            if in_code:
-                # Inside code only the closing toggle matters: every line that starts
-                # with a backtick fence is one, so skip to it without looking at fences.
-                found = body.find("\n```", position)
-                if found < 0:
-                    return
-                in_code, position, offset = False, found + 1, -1
-                continue
-            candidate = candidates.search(body, position)
-            if candidate is None:
-                return
-            offset = candidate.end()
-        match = line_forms.match(body, offset)
-        position, offset = offset, -1
-        if match is None:
-            continue
-        kind = match.lastgroup or ""
-        if kind == "CODE_TOGGLE":
-            in_code = True
-            continue
-        line += body.count("\n", counted, position)
-        counted = position
-        yield position, line, _FENCES[kind]
-
-
-def _toggles(block: str, first_at_start: bool) -> list[int]:
-    """Offsets of the code toggle lines of one block: every line that starts with a
-    backtick fence (the grammar's CODE_TOGGLE takes any such line)."""
-    found = [0] if first_at_start and block.startswith("```") else []
-    found += [match.end() for match in _TOGGLE_LINE.finditer(block)]
-    return found
-
-
-_TOGGLE_LINE = re.compile(r"\n(?=```)")
-
-
-Span = tuple[int, int, str]
-"""(offset in the source text, body line, start symbol) of one block."""
-_SKIP = Placed.__new__(Placed)
-"""In the per-block results: a block that yields nothing (an empty lead)."""
-
-
-@dataclass(slots=True)
-class _Blocks:
-    """One parse's blocks: where each starts, and its placed result.
-
-    `placed[i]` sits at body line `placed_at[i]`; when an edit moved the block,
-    `spans[i]` has its new line and the result is moved only when someone asks
-    for the Document (diagnostics, being few, are moved at once).
-    """
-
-    source: str
-    """The text the offsets index: the document without its BOM, plus an LF when it
-    lacked a last one. The body starts at `body_offset`."""
-    body_line: int
-    body_offset: int
-    body_lines: int
-    unterminated: bool
-    spans: list[Span]
-    placed: list[Placed]
-    placed_at: list[int]
-    with_problems: list[int]
-    """Indices of the blocks that have diagnostics, in order."""
-    offsets: list[int] = field(default_factory=list)
-    """The spans' offsets (sorted), for bisection."""
-
-    def __post_init__(self) -> None:
-        if not self.offsets:
-            self.offsets = [span[0] for span in self.spans]
-
-    def diagnostics(self) -> list[Diagnostic]:
-        """Every block's diagnostics, at the blocks' current lines."""
-        found: list[Diagnostic] = []
-        spans, placed, placed_at = self.spans, self.placed, self.placed_at
-        for index in self.with_problems:
-            shift = spans[index][1] - placed_at[index]
-            problems = placed[index].diagnostics
-            found.extend(d.shifted(shift) for d in problems) if shift else found.extend(problems)
-        return found
-
-    def sections(self) -> list[Section]:
-        """Every block's section at its current line (moving, once, those an edit moved)."""
-        spans, placed, placed_at = self.spans, self.placed, self.placed_at
-        sections: list[Section] = []
-        for index, result in enumerate(placed):
-            if result is _SKIP:
-                continue
-            line = spans[index][1]
-            if placed_at[index] != line:
-                result = placed[index] = _moved(result, line - placed_at[index])
-                placed_at[index] = line
-            sections.append(result.section)
-        return sections
 
 
 class Parsed:
@@ -212,7 +73,7 @@ class IncrementalParser:
         self._checked: dict[tuple[str, str], Checked] = {}
         self._placed: dict[tuple[str, str, int, bool], tuple[Placed, int]] = {}
         self._frontmatter: tuple[str, Any] | None = None
-        self._last: _Blocks | None = None
+        self._last: Blocks | None = None
         self._pieces: dict[tuple[str, str, int], RawSection] = {}
         self._piece_parses: dict[tuple[str, str], RawSection] = {}
         self._cut_memory: dict[str, list[int]] = {}
@@ -262,9 +123,9 @@ class IncrementalParser:
         self,
         prepared: Prepared,
         source: str,
-        last: _Blocks | None,
+        last: Blocks | None,
         unchanged: tuple[int, int] | None,
-    ) -> _Blocks:
+    ) -> Blocks:
         """This text's blocks: reused from `last` around the edit, the rest parsed."""
         place, base = prepared.placer, prepared.body_offset
         plan = None
@@ -274,10 +135,10 @@ class IncrementalParser:
             and last.body_offset == base
             and last.unterminated == prepared.unterminated
         ):
-            plan = _reuse_plan(last, source, _known_edit(source, last, unchanged))
+            plan = reuse_plan(last, source, known_edit(source, last, unchanged))
         if plan is None:
-            spans = _split(source, base)
-            plan = _Plan(spans, [_SKIP] * len(spans), [0] * len(spans), range(len(spans)), [])
+            spans = split_at(source, base)
+            plan = ReusePlan(spans, [SKIP] * len(spans), [0] * len(spans), range(len(spans)), [])
             body_lines = source.count("\n", base)
         else:
             assert last is not None
@@ -296,7 +157,7 @@ class IncrementalParser:
             end = spans[index + 1][0] if index + 1 < len(spans) else len(source)
             placed_at[index] = line
             if start == "lead" and end == base:
-                placed[index] = _SKIP
+                placed[index] = SKIP
                 continue
             block = source[offset:end]
             # Placing is cached too, with the line it was placed at: a block seen before
@@ -316,7 +177,7 @@ class IncrementalParser:
             if result.diagnostics:
                 with_problems.append(index)
         with_problems.sort()
-        return _Blocks(
+        return Blocks(
             source,
             place.body_line,
             base,
@@ -328,14 +189,14 @@ class IncrementalParser:
             with_problems,
         )
 
-    def _checked_block(self, block: str, start: str, edited: _Edit | None = None) -> Checked:
+    def _checked_block(self, block: str, start: str, edited: BlockEdit | None = None) -> Checked:
         key = (start, block)
         known = self._checked.get(key)
         if known is None:
             if len(block) > self.large_block:
                 offsets = self._cuts_after(edited, block) if edited is not None else None
                 if offsets is None:
-                    offsets = cuts(block, _toggles(block, start == "lead"), self.piece_size)
+                    offsets = cuts(block, code_toggles(block, start == "lead"), self.piece_size)
                 if len(self._cut_memory) > 64:
                     self._cut_memory = {}
                 self._cut_memory[block] = offsets
@@ -352,7 +213,7 @@ class IncrementalParser:
             self._checked[key] = known
         return known
 
-    def _cuts_after(self, edit: _Edit, block: str) -> list[int] | None:
+    def _cuts_after(self, edit: BlockEdit, block: str) -> list[int] | None:
         """The cuts of a large block after an edit that left its structure alone: the old
         cuts, moved past the edit; the piece holding the edit is cut again if it grew."""
         old_cuts = self._cut_memory.get(edit.old_block)
@@ -368,7 +229,7 @@ class IncrementalParser:
         high = after[0] if after else len(block)
         if high - low > 2 * self.piece_size:
             middle = block[low:high]
-            toggles = _toggles(middle, False) if low else _toggles(middle, True)
+            toggles = code_toggles(middle, False) if low else code_toggles(middle, True)
             before += [low + cut for cut in cuts(middle, toggles, self.piece_size)]
         return before + after
 
@@ -397,157 +258,6 @@ class IncrementalParser:
         if self._frontmatter is None or self._frontmatter[0] != yaml_text:
             self._frontmatter = (yaml_text, read_frontmatter(yaml_text))
         return self._frontmatter[1]
-
-
-@dataclass(slots=True)
-class _Plan:
-    """The new text's blocks before parsing: the reused ones filled in, `todo` to parse."""
-
-    spans: list[Span]
-    placed: list[Placed]
-    placed_at: list[int]
-    todo: Sequence[int]
-    with_problems: list[int]
-    edited: _Edit | None = None
-    """When only the first block in `todo` changed, and how (see _reuse_plan)."""
-    line_delta: int = 0
-    """How many lines the body gained."""
-
-
-def _known_edit(
-    source: str, last: _Blocks, unchanged: tuple[int, int] | None
-) -> tuple[int, int] | None:
-    """The caller's (prefix, suffix), made safe for both sources."""
-    if unchanged is None:
-        return None
-    prefix, suffix = unchanged
-    # Both sources end as their texts do (each got the same LF if it lacked one).
-    suffix = min(suffix, len(source) - prefix, len(last.source) - prefix)
-    return (prefix, suffix) if prefix >= 0 and suffix >= 0 else None
-
-
-def _reuse_plan(last: _Blocks, body: str, known: tuple[int, int] | None) -> _Plan | None:
-    """The new text's blocks, those the edit did not touch reused; None when the edit
-    is in the first block (then the whole body is split again). `body` is the new
-    source text; offsets are in it."""
-    old = last.source
-    if known is None:
-        prefix = _common_prefix(old, body)
-        suffix = _common_suffix(old, body, min(len(old), len(body)) - prefix)
-    else:
-        prefix, suffix = known
-    old_edit_end, new_edit_end = len(old) - suffix, len(body) - suffix
-    spans = last.spans
-    offsets = last.offsets
-    # The block holding the edit: the last span whose whole fence line lies before the
-    # edit start (that line, and everything before it, reads exactly as before).
-    first = bisect_left(offsets, prefix) - 1
-    while first > 0:
-        newline = old.find("\n", offsets[first])
-        if 0 <= newline < prefix:
-            break
-        first -= 1
-    if first <= 0:
-        return None
-    delta = len(body) - len(old)
-    line_delta = body.count("\n", prefix, new_edit_end) - old.count("\n", prefix, old_edit_end)
-    new_spans: list[Span] = spans[: first + 1]
-    placed = [*last.placed[:first], _SKIP]
-    placed_at = [*last.placed_at[:first], 0]
-    todo = [first]
-    kept_problems = [i for i in last.with_problems if i < first]
-
-    def moved_tail(from_index: int, edited: _Edit | None = None) -> _Plan:
-        """The plan with the old blocks from `from_index` on, moved by the edit."""
-        if delta or line_delta:
-            new_spans.extend(
-                (offsets[j] + delta, spans[j][1] + line_delta, spans[j][2])
-                for j in range(from_index, len(spans))
-            )
-        else:
-            new_spans.extend(spans[from_index:])
-        shift = len(placed) - from_index
-        placed.extend(last.placed[from_index:])
-        placed_at.extend(last.placed_at[from_index:])
-        kept_problems.extend(i + shift for i in last.with_problems if i >= from_index)
-        return _Plan(new_spans, placed, placed_at, todo, kept_problems, edited, line_delta)
-
-    fences, toggles = _structure_lines(old, prefix, old_edit_end)
-    if not fences and _structure_lines(body, prefix, new_edit_end) == (0, toggles):
-        # No fence line was edited, made or unmade, and the edited lines hold as many code
-        # toggles as before (typing in a "```python" line, say): the code state after them
-        # is as before, so are the blocks; the one holding the edit changed, those after
-        # it moved.
-        start = offsets[first]
-        old_end = offsets[first + 1] if first + 1 < len(offsets) else len(old)
-        edit = _Edit(old[start:old_end], prefix - start, old_edit_end - start, delta)
-        return moved_tail(first + 1, edit)
-    # Old spans that start inside the unchanged tail, after its first character.
-    next_movable = bisect_right(offsets, old_edit_end, lo=first + 1)
-    for offset, line, symbol in _fences(body, spans[first][0], spans[first][1]):
-        while next_movable < len(spans) and offsets[next_movable] + delta < offset:
-            next_movable += 1
-        if next_movable < len(spans) and offsets[next_movable] + delta == offset:
-            # From here on the text is the old text moved by `delta`: so are its blocks
-            # (their results are moved when the Document is built; see _Blocks).
-            return moved_tail(next_movable)
-        new_spans.append((offset, line, symbol))
-        placed.append(_SKIP)
-        placed_at.append(0)
-        todo.append(len(new_spans) - 1)
-    return _Plan(new_spans, placed, placed_at, todo, kept_problems, None, line_delta)
-
-
-def _structure_lines(text: str, start: int, end: int) -> tuple[int, int]:
-    """(fence candidates, code toggle lines) among the whole lines holding text[start:end]:
-    lines starting with `::`, and lines starting with a backtick fence (always toggles)."""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    if line_end < 0:
-        line_end = len(text)
-    fences = text.count("\n::", line_start, line_end) + text.startswith("::", line_start)
-    toggles = text.count("\n```", line_start, line_end) + text.startswith("```", line_start)
-    return fences, toggles
-
-
-@dataclass(frozen=True, slots=True)
-class _Edit:
-    """An edit inside one block that left its structure alone, in the old block's terms."""
-
-    old_block: str
-    start: int
-    old_end: int
-    delta: int
-    """How much longer the block got."""
-
-
-def _moved(placed: Placed, lines: int) -> Placed:
-    section = replace(placed.section, range=placed.section.range.shifted(lines))
-    return Placed(section, tuple(d.shifted(lines) for d in placed.diagnostics))
-
-
-def _common_prefix(old: str, new: str) -> int:
-    """Length of the longest common prefix (C-speed comparisons, binary search)."""
-    low, high = 0, min(len(old), len(new))
-    while low < high:
-        middle = (low + high + 1) // 2
-        if old[low:middle] == new[low:middle]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def _common_suffix(old: str, new: str, limit: int) -> int:
-    """Length of the longest common suffix, at most `limit`."""
-    low, high = 0, limit
-    while low < high:
-        middle = (low + high + 1) // 2
-        if old[len(old) - middle : len(old) - low] == new[len(new) - middle : len(new) - low]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
 
 
 def parse_blocks(text: str) -> Document:

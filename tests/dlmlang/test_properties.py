@@ -11,9 +11,10 @@ from lark.exceptions import UnexpectedInput
 
 import dlmlang
 import dlmlang.document
+from dlmlang.blocks import code_toggles, split_blocks
 from dlmlang.edits import EditError, apply_edits, insert_after, remove_sections
 from dlmlang.grammar import START_SYMBOLS, parse_raw, parser
-from dlmlang.incremental import IncrementalParser, _toggles, parse_blocks, split_blocks
+from dlmlang.incremental import IncrementalParser, parse_blocks
 from dlmlang.pieces import cuts, parse_in_pieces, shifted
 from dlmlang.serialize import build_document, render_section, serialize
 
@@ -311,7 +312,7 @@ def test_a_block_parsed_in_pieces_equals_the_block_parsed_whole(text: str, size:
         block = body[offset:end]
         if not block:
             continue
-        offsets = cuts(block, _toggles(block, start == "lead"), size)
+        offsets = cuts(block, code_toggles(block, start == "lead"), size)
         joined = parse_in_pieces(
             block,
             start,
