@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from dlmlang import Position, Range, Section, SectionKind
-from dlmlang.schema import FRONTMATTER, KeySpec
+from dlmlang.context import spec_at
 from lsp.positions import from_client, to_client_range
 from lsp.state import Snapshot
 
@@ -74,20 +74,13 @@ def _key_hover(snapshot: Snapshot, position: Position) -> tuple[str, int] | None
     assert frontmatter is not None
     for path, span in frontmatter.key_ranges.items():
         if span.start.line == position.line and span.start <= position <= span.end:
-            spec = _spec(path)
+            spec = spec_at(path.split("."))
             if spec is None:
                 return None
             default = "" if spec.default is None else f" (default `{spec.default}`)"
             choices = f"\n\nOne of: {', '.join(spec.choices)}." if spec.choices else ""
             return f"`{path}`: {spec.kind.value}{default}\n\n{spec.doc}{choices}", position.line
     return None
-
-
-def _spec(path: str) -> KeySpec | None:
-    spec: KeySpec | None = FRONTMATTER
-    for name in path.split("."):
-        spec = spec.child(name) if spec is not None else None
-    return spec
 
 
 def register(server: DlmServer) -> None:
