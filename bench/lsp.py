@@ -91,7 +91,7 @@ def main() -> None:
 
 
 def _incremental(original: str, changes: list[Change], final: str) -> list[float]:
-    from lsp.diagnostics import lsp_diagnostics
+    from lsp.features.diagnostics import lsp_diagnostics
     from lsp.state import OpenDocument
 
     server_side = OpenDocument(original, 0)
@@ -111,7 +111,7 @@ def _whole(original: str, changes: list[Change], final: str) -> list[float]:
 
     import dlmlang
     from dlmlang.incremental import Parsed
-    from lsp.diagnostics import lsp_diagnostics
+    from lsp.features.diagnostics import lsp_diagnostics
     from lsp.positions import split_lines
     from lsp.state import Snapshot
 

@@ -13,8 +13,8 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import lsp_method
 
-from lsp import actions, completion, diagnostics, hover, loop, outline
 from lsp.cli_bridge import Children, default_command
+from lsp.features import actions, completion, diagnostics, hover, loop, outline
 from lsp.state import Documents, OpenDocument, Snapshot
 from lsp.sync import DlmProtocol
 from lsp.trust import JudgeOrigin

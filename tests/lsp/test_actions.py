@@ -124,7 +124,7 @@ FIX_FIRST = (
 
 
 def loop_rows(text: str, line: int, staged: int, show_disabled: bool) -> list[tuple[Any, ...]]:
-    from lsp.actions import loop_actions
+    from lsp.features.actions import loop_actions
     from lsp.state import OpenDocument
 
     snapshot = OpenDocument(text, 1).snapshot()

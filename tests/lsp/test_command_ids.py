@@ -1,5 +1,5 @@
 """The extension runs the server's commands by id: the ids in vscode-ext/src/codeActions.ts
-are exactly the ones lsp/loop.py defines and the server advertises."""
+are exactly the ones lsp/features/loop.py defines and the server advertises."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from lsp import loop
+from lsp.features import loop
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_IDS = {loop.MINE, loop.APPLY, loop.REVERT, loop.REFRESH}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dlmlang import Position
-from lsp.completion import completions
+from lsp.features.completion import completions
 from lsp.state import OpenDocument
 
 HEAD = "---\ndlm_id: 01JQ7Z0000000000000000000A\nbase_model: smollm2-135m\n"

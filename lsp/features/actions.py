@@ -1,13 +1,13 @@
 """Code actions: quick fixes, and the loop's actions ("Mine preferences here", "Apply staged
-pairs", "Revert mined sections") that run the commands of lsp/loop.py."""
+pairs", "Revert mined sections") that run the commands of lsp/features/loop.py."""
 
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from dlmlang import Section, SectionKind
-from lsp.diagnostics import to_protocol
-from lsp.loop import APPLY, MINE, REVERT, errors_first
+from lsp.features.diagnostics import to_protocol
+from lsp.features.loop import APPLY, MINE, REVERT, errors_first
 from lsp.positions import to_client_range
 from lsp.state import Snapshot
 
