@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -17,10 +16,7 @@ from dlm.errors import CliError
 if TYPE_CHECKING:
     from trainer.runtime.devices import Placement
     from trainer.runtime.distributed import World
-    from trainer.training.preference import PreferenceResult
-    from trainer.training.sft import SFTResult
-
-    RunResult = SFTResult | PreferenceResult
+    from trainer.training.document import RunResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +66,7 @@ def _run(
     from trainer.runtime.distributed import threads_per_process
     from trainer.runtime.environment import configure_threads
     from trainer.store import dlm_home
+    from trainer.training.document import DocumentTraining, train_document
 
     home = dlm_home()
     frontmatter = loaded.frontmatter
@@ -77,19 +74,28 @@ def _run(
     configure_threads(threads_per_process() if world.distributed else None)
     results: list[RunResult] = []
     echo: Callable[[str], None] = lambda text: typer.echo(text, err=True)  # noqa: E731
+
+    def _reported(result: RunResult) -> None:
+        results.append(result)
+        report(result)
+
     try:
         with store_lock(store, world, wait=not options.no_wait, on_wait=echo):
             resolved = resolve_base_model(
                 frontmatter.base_model, home, progress=echo if world.is_main else None
             )
-            for phase in options.phases:
-                with _events(world) as events:
-                    result = _phase(
-                        phase, loaded, resolved.path, placement, options, store, events, world
-                    )
-                if result is not None:
-                    results.append(result)
-                    report(result)
+            training = DocumentTraining(
+                document=loaded.document,
+                document_bytes=loaded.data,
+                phases=options.phases,
+                model_dir=resolved.path,
+                placement=placement,
+                include_mined=not options.no_mined,
+                max_steps=options.max_steps,
+                seed=options.seed,
+                fresh=options.fresh,
+            )
+            train_document(training, store, lambda: _events(world), _reported, world)
     except KeyboardInterrupt:
         done = f" Runs completed before it: {len(results)}." if results else ""
         raise CliError(
@@ -107,55 +113,3 @@ def _events(world: World) -> AbstractContextManager[Any]:
     from trainer.events import SilentEvents
 
     return RichEvents() if world.is_main else nullcontext(SilentEvents())
-
-
-def _phase(
-    phase: str,
-    loaded: LoadedDocument,
-    model_dir: Path,
-    placement: Placement,
-    options: TrainOptions,
-    store: Any,
-    events: Any,
-    world: World,
-) -> RunResult | None:
-    """Run one phase: "sft" or "preference"; None on ranks other than 0."""
-    if phase == "sft":
-        from trainer.training.sft import SFTRequest, run_sft
-        from trainer.training.sft_settings import SFTSettings
-
-        settings = SFTSettings.from_training(
-            loaded.frontmatter.training,
-            precision=placement.precision,
-            device=placement.kind,
-            max_steps=options.max_steps,
-            seed=options.seed,
-        )
-        request = SFTRequest(
-            document=loaded.document,
-            document_bytes=loaded.data,
-            settings=settings,
-            model_dir=model_dir,
-            base_model=loaded.frontmatter.base_model,
-            fresh=options.fresh,
-        )
-        return run_sft(request, store, events, world)
-    from trainer.training.preference import PreferenceRequest, run_preference
-    from trainer.training.preference_settings import PreferenceSettings
-
-    preference = PreferenceSettings.from_training(
-        loaded.frontmatter.training,
-        precision=placement.precision,
-        device=placement.kind,
-        max_steps=options.max_steps,
-        seed=options.seed,
-    )
-    preference_request = PreferenceRequest(
-        document=loaded.document,
-        document_bytes=loaded.data,
-        settings=preference,
-        model_dir=model_dir,
-        base_model=loaded.frontmatter.base_model,
-        include_mined=not options.no_mined,
-    )
-    return run_preference(preference_request, store, events, world)
