@@ -114,13 +114,6 @@ def run_preference(
     every rank calls this; only rank 0 runs the held-out check, writes the store and
     gets the result, the others get None.
     """
-    import torch
-
-    from trainer.models import load_causal_lm
-
-    settings = request.settings
-    frontmatter = request.document.frontmatter
-    assert frontmatter is not None
     previous = store.require_version("PATH", "the preference phase refines it")
     rows = collect_preference_rows(request, store)
     if not rows.train:
@@ -129,17 +122,15 @@ def run_preference(
             f"The document has no preference pairs to train on{hint}. Add a ::preference:: "
             "section, or mine some with `dlm preference mine PATH`."
         )
-    _check_method_available(settings.method)
-    events.message(f"Loading {request.base_model} with adapter {previous}")
-    # On the trainer's device from the start: the held-out check before training runs there.
-    device = trainer_device(settings.device)
-    model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32, device=device)
-    model = _with_adapter(model, store.version_path(previous))
-    system_prompt = frontmatter.system_prompt
-    if settings.auto_batch and device != "cpu":
-        lengths = [pair_tokens(row, tokenizer, system_prompt) for row in rows.train]
-        settings = _sized_for_device(settings, model, lengths, device, world, events)
-        request = replace(request, settings=settings)
+    _check_method_available(request.settings.method)
+    model, tokenizer = _prepare(request, store.version_path(previous), events, previous)
+    system_prompt = (
+        request.document.frontmatter.system_prompt if request.document.frontmatter else None
+    )
+    settings = _batch_settings(
+        request.settings, model, tokenizer, rows, system_prompt, world, events
+    )
+    request = replace(request, settings=settings)
     doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
     agree(world, fingerprint(doc_sha256, previous, rows, settings), "the training inputs")
     before = (
@@ -192,6 +183,38 @@ def run_preference(
         after=after,
         seconds=time.perf_counter() - started,
     )
+
+
+def _prepare(
+    request: PreferenceRequest, adapter_dir: Path, events: Events, version: str
+) -> tuple[Any, Any]:
+    """The base model with the current adapter (trainable), on the trainer's device from
+    the start: the held-out check before training runs there."""
+    import torch
+
+    from trainer.models import load_causal_lm
+
+    events.message(f"Loading {request.base_model} with adapter {version}")
+    device = trainer_device(request.settings.device)
+    model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32, device=device)
+    return _with_adapter(model, adapter_dir), tokenizer
+
+
+def _batch_settings(
+    settings: PreferenceSettings,
+    model: Any,
+    tokenizer: Any,
+    rows: PreferenceRows,
+    system_prompt: str | None,
+    world: World,
+    events: Events,
+) -> PreferenceSettings:
+    """`settings`, with an `auto` batch sized for a GPU (a CPU keeps the default)."""
+    device = trainer_device(settings.device)
+    if not settings.auto_batch or device == "cpu":
+        return settings
+    lengths = [pair_tokens(row, tokenizer, system_prompt) for row in rows.train]
+    return _sized_for_device(settings, model, lengths, device, world, events)
 
 
 def _save(

@@ -28,7 +28,14 @@ from trainer.store.replay import replay_sections
 from trainer.training.batching import plan_for_model
 from trainer.training.debug_hooks import debug_callbacks, record_checksum
 from trainer.training.lifecycle import OpenRun, RunStart, recorded_run
-from trainer.training.rows import Row, document_rows, replay_rows, split_heldout, tokenize_rows
+from trainer.training.rows import (
+    Row,
+    TokenizedRows,
+    document_rows,
+    replay_rows,
+    split_heldout,
+    tokenize_rows,
+)
 from trainer.training.sft_settings import SFTSettings
 
 RUN_CONFIG_FILE = "dlm_run.json"
@@ -84,13 +91,6 @@ def run_sft(
     In a multi-process run every rank calls this; only rank 0 writes the store (run
     row, steps, adapter version, replay) and gets the result, the others get None.
     """
-    import torch
-
-    from trainer.models import load_causal_lm
-
-    settings = request.settings
-    frontmatter = request.document.frontmatter
-    assert frontmatter is not None
     rows, replayed = collect_rows(request, store)
     if not rows:
         raise TrainerError(
@@ -98,41 +98,19 @@ def run_sft(
             "or run `dlm train --phase preference` for the preference phase."
         )
     train_rows, eval_rows = split_heldout(rows)
-    events.message(f"Loading {request.base_model}")
-    device = trainer_device(settings.device)
-    model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32, device=device)
-    train = tokenize_rows(
-        train_rows,
-        tokenizer,
-        system_prompt=frontmatter.system_prompt,
-        max_length=settings.sequence_len,
-    )
-    held = tokenize_rows(
-        eval_rows,
-        tokenizer,
-        system_prompt=frontmatter.system_prompt,
-        max_length=settings.sequence_len,
-    )
-    if settings.auto_batch and device != "cpu":
-        settings = _sized_for_device(settings, model, train.input_ids, device, world, events)
-        request = replace(request, settings=settings)
+    ready = _prepare(request, train_rows, eval_rows, events, world)
+    request = replace(request, settings=ready.settings)
     previous = None if request.fresh else store.current_version()
-    model = _with_adapter(model, settings, store.version_path(previous) if previous else None)
-    doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
-    agree(world, fingerprint(doc_sha256, previous, rows, settings), "the training inputs")
-    start = RunStart(
-        phase="sft",
-        seed=settings.seed,
-        base_model=request.base_model,
-        doc_sha256=doc_sha256,
-        config={**asdict(settings), "from_version": previous, "fresh": request.fresh},
+    model = _with_adapter(
+        ready.model, ready.settings, store.version_path(previous) if previous else None
     )
+    start = _run_start(request, previous, rows, world)
     started = time.perf_counter()
     with recorded_run(store, start, world) as run:
-        outcome = _train(model, tokenizer, train, held, settings, store, run, events, world)
+        outcome = _train(model, ready, store, run, events, world)
         record_checksum(model, world, "sft", outcome.steps)
         if world.is_main:
-            version = _save(request, model, tokenizer, store, run.recorded_id, events)
+            version = _save(request, model, ready.tokenizer, store, run.recorded_id, events)
     barrier(world)  # the other ranks go on (to a next phase) only once the version exists
     if run.run_id is None:
         return None
@@ -147,6 +125,61 @@ def run_sft(
         replayed_rows=replayed,
         tokens_per_second=outcome.tokens_per_second,
         seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """The base model on the trainer's device, its tokenizer, the tokenized rows, and the
+    settings with the batch chosen for that device."""
+
+    model: Any
+    tokenizer: Any
+    train: TokenizedRows
+    held: TokenizedRows
+    settings: SFTSettings
+
+
+def _prepare(
+    request: SFTRequest, train_rows: list[Row], eval_rows: list[Row], events: Events, world: World
+) -> _Prepared:
+    import torch
+
+    from trainer.models import load_causal_lm
+
+    settings = request.settings
+    frontmatter = request.document.frontmatter
+    assert frontmatter is not None
+    events.message(f"Loading {request.base_model}")
+    device = trainer_device(settings.device)
+    model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32, device=device)
+    train, held = (
+        tokenize_rows(
+            part,
+            tokenizer,
+            system_prompt=frontmatter.system_prompt,
+            max_length=settings.sequence_len,
+        )
+        for part in (train_rows, eval_rows)
+    )
+    if settings.auto_batch and device != "cpu":
+        settings = _sized_for_device(settings, model, train.input_ids, device, world, events)
+    return _Prepared(model, tokenizer, train, held, settings)
+
+
+def _run_start(
+    request: SFTRequest, previous: str | None, rows: list[Row], world: World
+) -> RunStart:
+    """What the store records for this run, once every rank agrees on the inputs."""
+    settings = request.settings
+    doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
+    agree(world, fingerprint(doc_sha256, previous, rows, settings), "the training inputs")
+    return RunStart(
+        phase="sft",
+        seed=settings.seed,
+        base_model=request.base_model,
+        doc_sha256=doc_sha256,
+        config={**asdict(settings), "from_version": previous, "fresh": request.fresh},
     )
 
 
@@ -217,16 +250,9 @@ def _with_adapter(model: Any, settings: SFTSettings, adapter_dir: Path | None) -
 
 
 def _train(
-    model: Any,
-    tokenizer: Any,
-    train: Any,
-    held: Any,
-    settings: SFTSettings,
-    store: Store,
-    run: OpenRun,
-    events: Events,
-    world: World,
+    model: Any, ready: _Prepared, store: Store, run: OpenRun, events: Events, world: World
 ) -> _Outcome:
+    tokenizer, train, held, settings = ready.tokenizer, ready.train, ready.held, ready.settings
     from datasets import Dataset
     from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
