@@ -6,7 +6,7 @@ a locked or corrupt store); 2 usage error or nothing to do; 130 interrupted.
 
 from __future__ import annotations
 
-from dlmlang.errors import DlmError
+from dlmlang.errors import DlmError, UsageError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -23,5 +23,7 @@ class CliError(DlmError):
 
 
 def exit_code(error: DlmError) -> int:
-    """The exit code of an error: a CLI error's own, every other kind a failure (1)."""
-    return error.code if isinstance(error, CliError) else EXIT_FAILURE
+    """The exit code of an error: a CLI error's own, a usage error 2, any other kind 1."""
+    if isinstance(error, CliError):
+        return error.code
+    return EXIT_USAGE if isinstance(error, UsageError) else EXIT_FAILURE

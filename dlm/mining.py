@@ -13,12 +13,12 @@ import typer
 from dlm.documents import LoadedDocument
 from dlm.errors import EXIT_USAGE, CliError
 from dlm.jsonout import to_json
-from dlm.judging import JudgeFlags, build_judge
 from dlm.sampling import Backend, BackendChoice, load_backend
 from dlm.writer import Change, write_edits
 from trainer.errors import CorruptStoreError
 
 if TYPE_CHECKING:
+    from trainer.judges.settings import JudgeSettings
     from trainer.runtime.devices import Placement
     from trainer.runtime.distributed import World
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class MineOptions:
     """The flags of `dlm preference mine`."""
 
-    judge: JudgeFlags
+    judge: JudgeSettings
     samples: int
     max_pairs: int | None
     threshold: float | None
@@ -131,7 +131,9 @@ def _mine(
         finally:
             backend.close()
         return None
-    judge = build_judge(  # a broken judge fails here, before any sampling
+    from trainer.judges.settings import load_judge
+
+    judge = load_judge(  # a broken judge fails here, before any sampling
         options.judge,
         model=model,
         tokenizer=tokenizer,

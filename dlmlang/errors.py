@@ -10,3 +10,8 @@ from __future__ import annotations
 
 class DlmError(Exception):
     """A failure with a message that says what happened, where, and what to do."""
+
+
+class UsageError(DlmError):
+    """What was asked cannot be done as asked (options that do not go together, a value
+    out of its range): a usage error, whichever package finds it."""

@@ -18,7 +18,6 @@ from dlm.judging import (
     JUDGE_HELP,
     JudgeCacheOption,
     JudgeEnvOption,
-    JudgeFlags,
     JudgeMaxOutputOption,
     JudgeMaxReasoningOption,
     JudgeRecordCommandOption,
@@ -373,8 +372,9 @@ def mine(
     Example: dlm preference mine notes.dlm --nproc 2
     """
     from dlm.mining import VLLM_NPROC, MineOptions, run_mining
+    from trainer.judges.settings import JudgeSettings
 
-    flags = JudgeFlags(
+    flags = JudgeSettings(
         judge,
         judge_timeout,
         judge_cache,

@@ -18,14 +18,12 @@ from dlm.judging import (
     JUDGE_HELP,
     JudgeCacheOption,
     JudgeEnvOption,
-    JudgeFlags,
     JudgeMaxOutputOption,
     JudgeMaxReasoningOption,
     JudgeRecordCommandOption,
     JudgeTimeoutOption,
     JudgeUrlOption,
     RubricOption,
-    build_judge,
 )
 from dlm.placement import DeviceOption
 from dlm.sampling import (
@@ -38,6 +36,7 @@ from dlm.sampling import (
 
 if TYPE_CHECKING:
     from trainer.generation.best_of import BestOf
+    from trainer.judges.settings import JudgeSettings
 
 BEST_OF_TEMPERATURE = 0.7
 """Best-of-N samples at mining's temperature unless told: greedy answers would all agree."""
@@ -146,8 +145,9 @@ def prompt(
             summary["answer"] = answer
         else:
             from trainer.generation.best_of import best_of as pick_best
+            from trainer.judges.settings import load_judge
 
-            rater = build_judge(
+            rater = load_judge(
                 flags,
                 model=model,
                 tokenizer=tokenizer,
@@ -179,10 +179,12 @@ def _judge_flags(
     max_reasoning: int = DEFAULT_MAX_REASONING,
     keep_env: tuple[str, ...] = (),
     record_command: bool = False,
-) -> JudgeFlags | None:
+) -> JudgeSettings | None:
     """The judge of --best-of N (N > 1); judge flags without it are a usage error."""
     if best_of > 1:
-        return JudgeFlags(
+        from trainer.judges.settings import JudgeSettings
+
+        return JudgeSettings(
             judge or DEFAULT_JUDGE,
             timeout,
             cache,

@@ -14,10 +14,11 @@ from typer.testing import CliRunner
 
 import dlmlang
 from dlm.cli import app
-from dlm.errors import CliError
-from dlm.judging import JudgeFlags
+from dlm.errors import exit_code
+from dlmlang.errors import UsageError
 from tests.cli.test_mine_cli import JUDGE
 from tests.cli.test_train_cli import write_document
+from trainer.judges.settings import JudgeSettings
 
 runner = CliRunner()
 SECRET = "sk-do-not-save-me"
@@ -89,8 +90,9 @@ def test_best_of_stops_on_output_over_the_limit(trained: Path) -> None:
     ],
 )
 def test_judge_flag_mistakes(flags: dict[str, object], message: str) -> None:
-    with pytest.raises(CliError, match=message):
-        JudgeFlags(**flags)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=message) as raised:
+        JudgeSettings(**flags)  # type: ignore[arg-type]
+    assert exit_code(raised.value) == 2
 
 
 @pytest.mark.parametrize("command", [["preference", "mine"], ["prompt"]])
@@ -114,4 +116,5 @@ def test_the_command_line_defaults_are_the_trainers() -> None:
 
     assert judging.DEFAULT_MAX_OUTPUT == base.DEFAULT_MAX_OUTPUT == 1 << 20
     assert judging.DEFAULT_MAX_REASONING == base.DEFAULT_MAX_REASONING == 16384
-    assert JudgeFlags().max_output == base.DEFAULT_MAX_OUTPUT
+    assert JudgeSettings().max_output == base.DEFAULT_MAX_OUTPUT
+    assert JudgeSettings().selector == judging.DEFAULT_JUDGE

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from dlm.judging import JudgeFlags, build_judge
 from tests.rewards.fake_openai import FakeOpenAI, Reply, verdict
 from trainer.judges import JudgeError, JudgeItem, Judgement
 from trainer.judges.base import BoundedJudge
+from trainer.judges.settings import JudgeSettings, load_judge
 from trainer.rewards.chat_api import RetryPolicy
 
 HOSTILE = Path(__file__).parent / "scripts" / "hostile_judge.py"
@@ -50,8 +50,8 @@ class Fixed:
 
 
 def build(tmp_path: Path, selector: str, **flags: Any) -> Any:
-    return build_judge(
-        JudgeFlags(selector, **flags),
+    return load_judge(
+        JudgeSettings(selector, **flags),
         model=None,
         tokenizer=None,
         system_prompt=None,
@@ -79,7 +79,7 @@ def test_a_judge_answering_the_wrong_number_of_items_is_stopped() -> None:
         BoundedJudge(Fixed(Judgement(1.0), Judgement(2.0)), 10).score(ITEMS)
 
 
-def test_cli_judge_reasoning_is_bounded_through_build_judge(tmp_path: Path) -> None:
+def test_cli_judge_reasoning_is_bounded_through_load_judge(tmp_path: Path) -> None:
     selector = "cli:" + shlex.join([sys.executable, str(HOSTILE), "reasoning", "100000"])
     with pytest.raises(JudgeError, match="--judge-max-reasoning"):
         build(tmp_path, selector).score(ITEMS)
