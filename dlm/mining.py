@@ -13,9 +13,9 @@ import typer
 from dlm.documents import LoadedDocument
 from dlm.errors import EXIT_USAGE, CliError
 from dlm.jsonout import to_json
-from dlm.sampling import Backend, BackendChoice, load_backend
 from dlm.writer import Change, write_edits
 from trainer.errors import CorruptStoreError
+from trainer.generation.backends.choice import Backend, BackendChoice, load_backend
 
 if TYPE_CHECKING:
     from trainer.judges.settings import JudgeSettings

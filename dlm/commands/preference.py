@@ -38,14 +38,9 @@ from dlm.launch import (
 from dlm.launch import launch as launch_ranks
 from dlm.placement import DeviceOption, check_processes
 from dlm.render import printable
-from dlm.sampling import (
-    Backend,
-    BackendChoice,
-    BackendOption,
-    DataParallelOption,
-    TensorParallelOption,
-)
+from dlm.sampling import BackendOption, DataParallelOption, TensorParallelOption
 from dlm.writer import Change, Written, write_edits
+from trainer.generation.backends.choice import Backend, BackendChoice
 
 app = typer.Typer(
     help="Mined preference pairs: list, apply, revert, discard.\n\n"

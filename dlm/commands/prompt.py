@@ -26,13 +26,8 @@ from dlm.judging import (
     RubricOption,
 )
 from dlm.placement import DeviceOption
-from dlm.sampling import (
-    Backend,
-    BackendChoice,
-    BackendOption,
-    TensorParallelOption,
-    load_backend,
-)
+from dlm.sampling import BackendOption, TensorParallelOption
+from trainer.generation.backends.choice import Backend, BackendChoice, load_backend
 
 if TYPE_CHECKING:
     from trainer.generation.best_of import BestOf
