@@ -14,8 +14,7 @@ from dlm.documents import LoadedDocument
 from dlm.errors import EXIT_USAGE, CliError
 from dlm.jsonout import to_json
 from dlm.writer import Change, write_edits
-from trainer.errors import CorruptStoreError
-from trainer.generation.backends.choice import Backend, BackendChoice, load_backend
+from trainer.generation.backends.choice import Backend, BackendChoice
 
 if TYPE_CHECKING:
     from trainer.judges.settings import JudgeSettings
@@ -80,18 +79,6 @@ VLLM_NPROC = (
 )
 
 
-def adapter_run(loaded: LoadedDocument, store: Any) -> tuple[str, Any]:
-    """The current adapter version and the training run that wrote it; a clear error if none."""
-    version = store.require_version(str(loaded.path), "mining samples from it")
-    run = next((r for r in store.metrics.runs() if r.adapter_version == version), None)
-    if run is None:
-        raise CorruptStoreError(
-            f"Adapter {version} of {loaded.path} has no training run in the store's metrics. "
-            f"Run `dlm train {loaded.path}` to write a new version."
-        )
-    return version, run
-
-
 def _mine(
     loaded: LoadedDocument,
     store: Any,
@@ -100,59 +87,33 @@ def _mine(
     world: World,
     placement: Placement,
 ) -> dict[str, Any] | None:
-    from trainer.mining.miner import mine_with
-    from trainer.mining.sharded import ShardedBackend, serve_shard
+    from trainer.mining.document import DocumentMining, mine_document
     from trainer.models import resolve_base_model
-    from trainer.runtime.distributed import agree, fingerprint, threads_per_process
+    from trainer.runtime.distributed import threads_per_process
     from trainer.runtime.environment import configure_threads
     from trainer.store import dlm_home
 
     emit = _progress(options.jsonl) if world.is_main else _silent
-    frontmatter = loaded.frontmatter
-    version, run = adapter_run(loaded, store)
     configure_threads(threads_per_process() if world.distributed else None)
-    emit("start", "load", 0, 1, f"loading adapter {version}")
-    resolved = resolve_base_model(frontmatter.base_model, dlm_home())
-    backend, model, tokenizer = load_backend(
-        options.backend,
-        resolved.path,
-        store.version_path(version),
-        placement,
-        seed=options.seed,
-        need_model=world.is_main and options.judge.needs_sampling_model,
+    mining = DocumentMining(
+        document=loaded.document,
+        document_bytes=loaded.data,
+        model_dir=resolve_base_model(loaded.frontmatter.base_model, dlm_home()).path,
+        placement=placement,
+        judge=options.judge,
+        request=_request(loaded, plan, options),
+        backend=options.backend,
     )
-    request = _request(loaded, plan, options, run.run_id)
-    digest = hashlib.sha256(loaded.data).hexdigest()
-    inputs = fingerprint(digest, version, run.run_id, sorted(request.known_ids), options)
-    agree(world, inputs, "the mining inputs")
-    if not world.is_main:
-        try:
-            serve_shard(backend, request, world)
-        finally:
-            backend.close()
+    outcome = mine_document(mining, store, emit, world, document=str(loaded.path))
+    if outcome is None:
         return None
-    from trainer.judges.settings import load_judge
-
-    judge = load_judge(  # a broken judge fails here, before any sampling
-        options.judge,
-        model=model,
-        tokenizer=tokenizer,
-        system_prompt=frontmatter.system_prompt,
-        store_root=store.root,
-    )
-    emit("done", "load", 1, 1, "")
-    sampler = ShardedBackend(backend, world) if world.distributed else backend
-    try:
-        result = mine_with(sampler, request, judge, emit)
-    finally:
-        backend.close()
-    judge.close()
-    mode = _write(loaded, store, plan, options, result, judge.name, run.run_id)
+    result = outcome.result
+    mode = _write(loaded, store, plan, options, result, outcome.judge, outcome.run_id)
     emit("done", "write", len(result.pairs), len(result.pairs), mode)
     return {
         "schema_version": 1,
-        "run_id": run.run_id,
-        "judge": judge.name,
+        "run_id": outcome.run_id,
+        "judge": outcome.judge,
         "prompts_seen": result.prompts_seen,
         "pairs_mined": len(result.pairs),
         "skipped": result.skipped,
@@ -166,7 +127,7 @@ def _mine(
     }
 
 
-def _request(loaded: LoadedDocument, plan: Any, options: MineOptions, run_id: int) -> Any:
+def _request(loaded: LoadedDocument, plan: Any, options: MineOptions) -> Any:
     from trainer.generation.generate import Sampling
     from trainer.mining.miner import MiningRequest
 
@@ -175,7 +136,7 @@ def _request(loaded: LoadedDocument, plan: Any, options: MineOptions, run_id: in
         known |= {p.section_id for p in plan.pairs}
     return MiningRequest(
         document=loaded.document,
-        run_id=run_id,
+        run_id=0,  # the adapter's training run, filled in by mine_document
         sampling=Sampling(
             max_new_tokens=options.max_new_tokens,
             temperature=options.temp,

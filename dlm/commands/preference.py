@@ -230,12 +230,12 @@ def _open_as_rank(path: Path) -> tuple[LoadedDocument, Any, Any]:
 
 def _launch_mining(path: Path, launch: LaunchOptions, argv: list[str]) -> int:
     """Start the ranks of `dlm preference mine` under torchrun; node 0 checks the adapter."""
-    from dlm.mining import adapter_run
+    from trainer.mining.document import adapter_run
 
     store = None
     if launch.node_rank == 0:
-        loaded, store = _open(path)
-        adapter_run(loaded, store)
+        store = _open(path)[1]
+        adapter_run(store, str(path))
     else:
         load_valid_document(path)
     failure = "Mining failed: nothing was staged or written."
