@@ -27,7 +27,7 @@ from dlm.judging import (
 )
 from dlm.placement import DeviceOption
 from dlm.sampling import BackendOption, TensorParallelOption
-from trainer.generation.backends.choice import Backend, BackendChoice, load_backend
+from trainer.generation.backends.choice import Backend, BackendChoice
 
 if TYPE_CHECKING:
     from trainer.generation.best_of import BestOf
@@ -104,62 +104,53 @@ def prompt(
     from trainer.runtime.environment import set_offline
 
     set_offline()
+    from trainer.generation.answering import Question, answer_question
     from trainer.generation.generate import Sampling
-    from trainer.models import resolve_base_model
     from trainer.runtime.devices import choose_placement
-    from trainer.runtime.environment import configure_threads
     from trainer.store import Store, dlm_home
 
-    home = dlm_home()
-    frontmatter = loaded.frontmatter
-    configure_threads(None)
-    store = Store.open(frontmatter.dlm_id, home)
-    version = adapter_version or store.require_version(str(path), "answers come from it")
+    store = Store.open(loaded.frontmatter.dlm_id, dlm_home())
+    question = Question(
+        text=text,
+        version=_version(store, path, adapter_version),
+        model_dir=_base_model_dir(loaded.frontmatter.base_model),
+        placement=choose_placement(device, loaded.frontmatter.training.precision),
+        sampling=Sampling(max_new_tokens, temperature, top_p, seed, samples=best_of),
+        system_prompt=loaded.frontmatter.system_prompt,
+        judge=flags,
+        backend=choice,
+    )
+    answered = answer_question(question, store)
+    summary: dict[str, Any] = {"schema_version": 1, "adapter_version": answered.version}
+    summary["answer"] = answered.text
+    if answered.best_of is not None and answered.judge is not None:
+        summary.update(_best_of_json(answered.best_of, answered.judge))
+        if not as_json:
+            _echo_scores(answered.best_of, answered.judge)
+    typer.echo(to_json(summary) if as_json else answered.text)
+
+
+def _version(store: Any, path: Path, requested: str | None) -> str:
+    """The adapter version to answer with: the one asked for (it must exist), else the
+    current one."""
+    version = requested or store.require_version(str(path), "answers come from it")
     if version != "base" and version not in store.versions():
         known = ", ".join(store.versions()) or "none"
         raise CliError(f"No adapter version {version} (versions: {known}).")
-    resolved = resolve_base_model(
-        frontmatter.base_model, home, progress=lambda m: typer.echo(m, err=True)
-    )
-    adapter = None if version == "base" else store.version_path(version)
-    placement = choose_placement(device, frontmatter.training.precision)
-    sampler, model, tokenizer = load_backend(
-        choice,
-        resolved.path,
-        adapter,
-        placement,
-        seed=seed,
-        need_model=flags is not None and flags.needs_sampling_model,
-    )
-    sampling = Sampling(max_new_tokens, temperature, top_p, seed, samples=best_of)
-    system_prompt = frontmatter.system_prompt
-    summary: dict[str, Any] = {"schema_version": 1, "adapter_version": version}
-    try:
-        if flags is None:
-            answer = sampler.answer(text, sampling, system_prompt=system_prompt)
-            summary["answer"] = answer
-        else:
-            from trainer.generation.best_of import best_of as pick_best
-            from trainer.judges.settings import load_judge
+    return str(version)
 
-            rater = load_judge(
-                flags,
-                model=model,
-                tokenizer=tokenizer,
-                system_prompt=system_prompt,
-                store_root=store.root,
-            )
-            try:
-                result = pick_best(sampler, rater, text, sampling, system_prompt=system_prompt)
-            finally:
-                rater.close()
-            answer = result.answer.text
-            summary.update(_best_of_json(result, rater.name))
-            if not as_json:
-                _echo_scores(result, rater.name)
-    finally:
-        sampler.close()
-    typer.echo(to_json(summary) if as_json else answer)
+
+def _base_model_dir(base_model: str) -> Path:
+    """The base model's checkpoint directory (converted once if it is the embedded one)."""
+    from trainer.models import resolve_base_model
+    from trainer.runtime.environment import configure_threads
+    from trainer.store import dlm_home
+
+    configure_threads(None)
+    resolved = resolve_base_model(
+        base_model, dlm_home(), progress=lambda m: typer.echo(m, err=True)
+    )
+    return Path(resolved.path)
 
 
 def _judge_flags(
