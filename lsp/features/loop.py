@@ -143,8 +143,31 @@ async def mine(ls: "DlmServer", uri: str, section_id: str) -> None:
     found = _on_disk(ls, uri)
     if found is None:
         return
-    _, path = found
+    path = found[1]
     token = f"dlm-mine-{uuid4().hex}"
+    result = await _mine_with_progress(ls, token, path, section_id)
+    if result is None:
+        return
+    summary = result.json()
+    pairs = int(summary.get("pairs_mined", 0))
+    ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{pairs} pair(s) staged"))
+    await refresh_staged(ls, uri)
+    if not pairs:
+        advice = " ".join(summary.get("advice", [])) or "No pairs met the threshold."
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Info, message=f"No pairs mined. {advice}"
+            )
+        )
+        return
+    await _offer_to_apply(ls, uri, pairs)
+
+
+async def _mine_with_progress(
+    ls: "DlmServer", token: str, path: "Path", section_id: str
+) -> "cli_bridge.CliResult | None":
+    """`dlm preference mine` for one section, its progress relayed under `token`; None
+    (and the progress ended) when it was cancelled or failed."""
     await ls.work_done_progress.create_async(token)
     ls.work_done_progress.begin(
         token,
@@ -172,25 +195,18 @@ async def mine(ls: "DlmServer", uri: str, section_id: str) -> None:
     if token in ls.cancelled:
         ls.cancelled.discard(token)
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="Cancelled"))
-        return
+        return None
     if result.code not in (0, 2):
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="Failed"))
         ls.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Error, message=result.error_tail())
         )
-        return
-    summary = result.json()
-    pairs = int(summary.get("pairs_mined", 0))
-    ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{pairs} pair(s) staged"))
-    await refresh_staged(ls, uri)
-    if not pairs:
-        advice = " ".join(summary.get("advice", [])) or "No pairs met the threshold."
-        ls.window_show_message(
-            types.ShowMessageParams(
-                type=types.MessageType.Info, message=f"No pairs mined. {advice}"
-            )
-        )
-        return
+        return None
+    return result
+
+
+async def _offer_to_apply(ls: "DlmServer", uri: str, pairs: int) -> None:
+    """Ask whether to apply the pairs just mined, and apply them if the user says so."""
     choice = await ls.window_show_message_request_async(
         types.ShowMessageRequestParams(
             type=types.MessageType.Info,
