@@ -5,6 +5,11 @@
   that DDP kept the ranks identical (and equal to the saved adapter).
 - `DLM_DEBUG_FAIL_RANK=R`: rank R raises after its first optimizer step, so a test
   can check that one failing process fails the run and leaves the store unchanged.
+
+They live among the product modules because the processes they act in are started by
+torchrun from a real `dlm train` command line: a test cannot reach into those processes
+to patch them, and an environment variable is what crosses the process boundary. With
+neither variable set they add no callback and change nothing.
 """
 
 from __future__ import annotations
