@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -70,20 +71,45 @@ def list_pairs(
     if as_json:
         typer.echo(to_json(_list_json(applied, staged)))
         return
-    typer.echo(f"{len(applied)} mined section(s) in {path}, {len(staged)} staged pair(s).")
+    typer.echo(f"{len(staged)} staged pair(s) and {len(applied)} mined section(s) in {path}.")
+    for pair in staged:
+        typer.echo(
+            f"\nstaged {pair.section_id} (run {pair.run_id}, judge {printable(pair.judge)}, "
+            f"margin {pair.margin:.3f})"
+        )
+        typer.echo(f"  prompt:   {_one_line(pair.prompt)}")
+        _echo_answer("chosen", pair.chosen, pair.score_chosen, pair.reasoning_chosen)
+        _echo_answer("rejected", pair.rejected, pair.score_rejected, pair.reasoning_rejected)
     for section in applied:
         marker = section.marker
         assert marker is not None
         typer.echo(
-            f"  applied {section.section_id} run {marker.mined_run_id} "
-            f"{printable(marker.judge_name)} margin {marker.margin:.3f}: "
-            f"{section.triples[0].prompt[:60]!r}"
+            f"\nin the document {section.section_id} (run {marker.mined_run_id}, judge "
+            f"{printable(marker.judge_name)}, margin {marker.margin:.3f})"
         )
-    for pair in staged:
-        typer.echo(
-            f"  staged  {pair.section_id} run {pair.run_id} {printable(pair.judge)} "
-            f"margin {pair.margin:.3f}: {pair.prompt[:60]!r}"
-        )
+        triple = section.triples[0]
+        typer.echo(f"  prompt:   {_one_line(triple.prompt)}")
+        _echo_answer("chosen", triple.chosen, marker.judge_score_chosen, None)
+        _echo_answer("rejected", triple.rejected, marker.judge_score_rejected, None)
+
+
+def _echo_answer(side: str, text: str, score: float, reasoning: str | None) -> None:
+    """One answer of a pair with its score, and the judge's reasoning if it gave one."""
+    typer.echo(f"  {side + ':':9} {_one_line(text)}  [score {score:.3f}]")
+    if reasoning:
+        typer.echo(f"  {'':9} reasoning: {_one_line(reasoning)}")
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """`text` on one printable line, shortened to `limit` characters."""
+    flat = " ".join(printable(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class ProgressFormat(StrEnum):
+    """How `dlm preference mine` reports progress besides its bars."""
+
+    JSONL = "jsonl"
 
 
 @app.command()
@@ -228,13 +254,17 @@ def _open_as_rank(path: Path) -> tuple[LoadedDocument, Any, Any]:
     return loaded, store, _plan(store)
 
 
-def _launch_mining(path: Path, launch: LaunchOptions, argv: list[str]) -> int:
+def _launch_mining(
+    path: Path, launch: LaunchOptions, argv: list[str], sections: tuple[str, ...]
+) -> int:
     """Start the ranks of `dlm preference mine` under torchrun; node 0 checks the adapter."""
     from trainer.mining.document import adapter_run
+    from trainer.mining.miner import check_sections
 
     store = None
     if launch.node_rank == 0:
-        store = _open(path)[1]
+        loaded, store = _open(path)
+        check_sections(loaded.document, sections, str(path))
         adapter_run(store, str(path))
     else:
         load_valid_document(path)
@@ -341,7 +371,8 @@ def mine(
     judge_env: JudgeEnvOption = None,
     judge_record_command: JudgeRecordCommandOption = False,
     progress: Annotated[
-        str | None, typer.Option(help="`jsonl`: one JSON progress object per line on stderr.")
+        ProgressFormat | None,
+        typer.Option(help="`jsonl`: one JSON progress object per line on stderr."),
     ] = None,
     backend: BackendOption = Backend.HF,
     tensor_parallel_size: TensorParallelOption = 1,
@@ -386,9 +417,12 @@ def mine(
         if backend is not Backend.HF:
             raise CliError(VLLM_NPROC, code=EXIT_USAGE)
         check_processes(device, launch.nproc)
-        leave_with(_launch_mining(path, launch, rank_argv(context)))
+        leave_with(_launch_mining(path, launch, rank_argv(context), tuple(section or ())))
         return
     loaded, store, plan = _open_as_rank(path)
+    from trainer.mining.miner import check_sections
+
+    check_sections(loaded.document, tuple(section or ()), str(path))  # before any model loads
     store.documents.record(loaded.path)  # rank 0 only: the others open the store read-only
     options = MineOptions(
         judge=flags,
@@ -402,7 +436,7 @@ def mine(
         sections=tuple(section or ()),
         apply_now=apply_now,
         replace=replace,
-        jsonl=progress == "jsonl",
+        jsonl=progress is ProgressFormat.JSONL,
         backend=choice,
         device=device,
     )

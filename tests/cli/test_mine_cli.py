@@ -124,3 +124,31 @@ def test_mine_json_matches_docs(trained: Path) -> None:
     documented = _documented("dlm preference mine --json")
     assert set(summary) == set(documented)
     assert set(summary["pairs"][0]) == set(documented["pairs"][0])
+
+
+def test_an_unknown_section_fails_before_any_model_loads(
+    tiny_model_dir: Path, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trainer.models
+
+    path = write_document(tmp_path, tiny_model_dir)
+    section = dlmlang.parse(path.read_text(encoding="utf-8")).sections
+    known = [s.section_id for s in section if s.kind is dlmlang.SectionKind.INSTRUCTION]
+
+    def no_model(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model was resolved before the sections were checked")
+
+    monkeypatch.setattr(trainer.models, "resolve_base_model", no_model)
+    result = runner.invoke(app, ["preference", "mine", str(path), "--section", "0123456789abcdef"])
+    assert result.exit_code == 2, result.output
+    assert "--section 0123456789abcdef: no such instruction section" in result.output
+    assert all(section_id in result.output for section_id in known)
+    from trainer.store import Store
+
+    assert Store.open(DLM_ID, home).metrics.mining_events() == []  # no empty mining event
+
+
+def test_progress_takes_only_the_formats_there_are(trained: Path) -> None:
+    result = runner.invoke(app, ["preference", "mine", str(trained), "--progress", "bars"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--progress'" in result.output and "jsonl" in result.output

@@ -96,3 +96,42 @@ def test_json_outputs_match_docs(staged: Path) -> None:
         runner.invoke(app, ["preference", "apply", str(staged), "--dry-run", "--json"]).stdout
     )
     assert _shape(dry) == _shape(_documented("dlm preference apply --dry-run --json"))
+
+
+def test_list_shows_both_answers_their_scores_and_the_reasoning(staged: Path) -> None:
+    shown = runner.invoke(app, ["preference", "list", str(staged)])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert lines[0] == f"1 staged pair(s) and 0 mined section(s) in {staged}."
+    assert "(run 1, judge sway, margin 0.700)" in shown.stdout
+    assert "  prompt:   When does the Tern leave?" in lines
+    assert "  chosen:   At 7:40 every morning.  [score 0.900]" in lines
+    assert "  rejected: I do not know. ::instruction::  [score 0.200]" in lines
+
+    runner.invoke(app, ["preference", "apply", str(staged)])
+    applied = runner.invoke(app, ["preference", "list", str(staged)]).stdout
+    assert "0 staged pair(s) and 1 mined section(s)" in applied
+    assert "  chosen:   At 7:40 every morning.  [score 0.900]" in applied.splitlines()
+
+
+def test_list_shows_the_judges_reasoning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DLM_HOME", str(tmp_path / "home"))
+    path = tmp_path / "notes.dlm"
+    path.write_text(TEXT, encoding="utf-8")
+    source = dlmlang.parse(TEXT).sections[0].section_id
+    pair = stage_pair(
+        "When does the Tern leave?",
+        "At 7:40.",
+        "Never.",
+        score_chosen=8.0,
+        score_rejected=2.0,
+        source_section_id=source,
+        judge="api:judge",
+        run_id=1,
+        mined_at=datetime(2026, 4, 23, 18, 42, 11, tzinfo=UTC),
+        reasoning=("Matches the\ntimetable.", "Contradicts it."),
+    )
+    save_plan(Store.open(DLM_ID, tmp_path / "home").pending_plan_path(), merge(None, [pair], "s"))
+    lines = runner.invoke(app, ["preference", "list", str(path)]).stdout.splitlines()
+    assert "            reasoning: Matches the timetable." in lines
+    assert "            reasoning: Contradicts it." in lines

@@ -10,7 +10,7 @@ import torch
 
 from trainer.generation.generate import Sampling
 from trainer.generation.seeded_sampling import Candidate, prompt_seed, sample_candidates
-from trainer.mining.candidates import clean_candidates
+from trainer.mining.candidates import cleaned_candidates
 
 
 @pytest.fixture(scope="module")
@@ -92,4 +92,20 @@ def test_cleaning_drops_empty_duplicate_near_duplicate_and_open_code() -> None:
         Candidate("Here:\n```python\nprint(1)", truncated=True),
         Candidate("Here:\n```python\nprint(1)", truncated=False),
     ]
-    assert clean_candidates(candidates) == ["At 7:40.", long, "Here:\n```python\nprint(1)"]
+    cleaned = cleaned_candidates(candidates)
+    assert cleaned.kept == ["At 7:40.", long, "Here:\n```python\nprint(1)"]
+    assert cleaned.malformed == 2  # the blank one, and the one cut off inside code
+
+
+def test_prompts_left_with_one_candidate_are_skipped_with_their_reason() -> None:
+    from trainer.mining.candidates import judgeable_candidates
+
+    sampled = {
+        "varied?": [Candidate("At 7:40.", False), Candidate("Never.", False)],
+        "empty?": [Candidate("", False), Candidate("Yes.", False)],
+        "cut?": [Candidate("```python\nx", True), Candidate("```python\nx", True)],
+        "same?": [Candidate("Yes.", False), Candidate("Yes.", False)],
+    }
+    cleaned, skipped = judgeable_candidates(sampled)
+    assert cleaned == {"varied?": ["At 7:40.", "Never."]}
+    assert skipped == {"malformed": 2, "insufficient_variety": 1}

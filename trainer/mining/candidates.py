@@ -3,29 +3,42 @@
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from trainer.generation.seeded_sampling import Candidate
+from trainer.mining.pairs import SkipReason
 
 NEAR_DUPLICATE_RATIO = 0.95
 
 
-def clean_candidates(
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    """The candidates worth judging, and how many were dropped as malformed."""
+
+    kept: list[str]
+    malformed: int
+    """Empty answers and truncated ones left inside an open code block."""
+
+
+def cleaned_candidates(
     candidates: Sequence[Candidate], *, near_duplicate: float = NEAR_DUPLICATE_RATIO
-) -> list[str]:
+) -> Cleaned:
     """Stripped texts without empties, duplicates, near-duplicates (character similarity
-    above `near_duplicate`) or truncated answers left inside an open code block."""
+    above `near_duplicate`) or truncated answers left inside an open code block; the
+    empty and cut-off ones are counted as malformed."""
     kept: list[str] = []
+    malformed = 0
     for candidate in candidates:
         text = candidate.text.strip()
-        if not text or text in kept:
+        if not text or (candidate.truncated and _open_code_block(text)):
+            malformed += 1
             continue
-        if candidate.truncated and _open_code_block(text):
-            continue
-        if any(_similar(text, other) > near_duplicate for other in kept):
+        if text in kept or any(_similar(text, other) > near_duplicate for other in kept):
             continue
         kept.append(text)
-    return kept
+    return Cleaned(kept, malformed)
 
 
 def _open_code_block(text: str) -> bool:
@@ -35,3 +48,22 @@ def _open_code_block(text: str) -> bool:
 
 def _similar(left: str, right: str) -> float:
     return difflib.SequenceMatcher(None, left, right, autojunk=False).ratio()
+
+
+def judgeable_candidates(
+    sampled: dict[str, list[Candidate]],
+) -> tuple[dict[str, list[str]], Counter[str]]:
+    """Each prompt's candidates worth judging; prompts left with fewer than two are
+    skipped before judging: `malformed` when malformed answers (empty, or cut off inside
+    a code block) were among the dropped, else `insufficient_variety`."""
+    cleaned: dict[str, list[str]] = {}
+    skipped: Counter[str] = Counter()
+    for prompt, candidates in sampled.items():
+        result = cleaned_candidates(candidates)
+        if len(result.kept) >= 2:
+            cleaned[prompt] = result.kept
+        elif result.malformed:
+            skipped[SkipReason.MALFORMED] += 1
+        else:
+            skipped[SkipReason.INSUFFICIENT_VARIETY] += 1
+    return cleaned, skipped

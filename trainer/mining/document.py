@@ -16,7 +16,13 @@ from dlmlang import Document
 from trainer.errors import CorruptStoreError
 from trainer.generation.backends.choice import BackendChoice, load_backend
 from trainer.judges.settings import JudgeSettings, load_judge
-from trainer.mining.miner import MiningRequest, MiningResult, Progress, mine_with
+from trainer.mining.miner import (
+    MiningRequest,
+    MiningResult,
+    Progress,
+    check_sections,
+    mine_with,
+)
 from trainer.mining.sharded import ShardedBackend, serve_shard
 from trainer.runtime.devices import Placement
 from trainer.runtime.distributed import SINGLE, World, agree, fingerprint
@@ -72,6 +78,7 @@ def mine_document(
     """Sample, judge and pair; `document` names the file in messages."""
     from dataclasses import replace
 
+    check_sections(mining.document, mining.request.sections, document)
     version, run = adapter_run(store, document)
     progress("start", "load", 0, 1, f"loading adapter {version}")
     backend, model, tokenizer = load_backend(

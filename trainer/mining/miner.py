@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from dlmlang import Document, SectionKind
+from dlmlang.errors import UsageError
 from trainer.generation.backends.base import SamplingBackend
 from trainer.generation.backends.hf import HFBackend
 from trainer.generation.generate import Sampling
 from trainer.judges.base import Judge, JudgeItem
-from trainer.mining.candidates import clean_candidates
+from trainer.mining.candidates import judgeable_candidates
 from trainer.mining.pairs import MinedPair, SkipReason, select_pairs
 from trainer.mining.plan import StagedPair, stage_pair
 
@@ -70,6 +70,19 @@ class MiningResult:
         return lines
 
 
+def check_sections(document: Document, sections: Sequence[str], name: str = "the document") -> None:
+    """Refuse section ids that are not instruction sections of `document` (a UsageError
+    listing the ones there are), before anything is loaded."""
+    known = [s.section_id for s in document.content_sections() if s.kind is SectionKind.INSTRUCTION]
+    unknown = [section for section in sections if section not in known]
+    if unknown:
+        there = ", ".join(known) or "none"
+        raise UsageError(
+            f"--section {', '.join(unknown)}: no such instruction section in {name}. "
+            f"Its instruction sections are: {there} (`dlm show {name} --json` lists them)."
+        )
+
+
 def document_prompts(document: Document, sections: Sequence[str] = ()) -> dict[str, str]:
     """Each distinct `### Q` of the chosen instruction sections -> its section id."""
     prompts: dict[str, str] = {}
@@ -109,7 +122,7 @@ def mine_with(
         system_prompt=system_prompt,
         progress=lambda done, total: progress("progress", "sample", done, total, ""),
     )
-    cleaned = {prompt: clean_candidates(candidates) for prompt, candidates in sampled.items()}
+    cleaned, skipped = judgeable_candidates(sampled)
     items = [JudgeItem(p, c) for p, texts in cleaned.items() for c in texts]
     progress("start", "judge", 0, len(items), f"judging {len(items)} candidate(s)")
     judgements = judge.score(items)
@@ -120,7 +133,7 @@ def mine_with(
         judged[item.prompt][1].append(judgement)
     threshold = request.threshold if request.threshold is not None else judge.default_threshold
     selected = select_pairs(judged, threshold=threshold, max_pairs=None)
-    skipped = Counter({str(k): v for k, v in selected.skipped.items()})
+    skipped.update({str(k): v for k, v in selected.skipped.items()})
     mined_at = datetime.now(UTC)
     staged: list[StagedPair] = []
     for pair in selected.pairs:
