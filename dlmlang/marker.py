@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from dlmlang.diagnostics import Diagnostic, diagnostic
+from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
 from dlmlang.positions import Range
-from dlmlang.suggest import did_you_mean
+from dlmlang.suggest import closest, did_you_mean
 
 ATTRIBUTES = (
     "judge_name",
@@ -98,6 +98,13 @@ def check_marker(
                 )
             )
         elif attribute.name not in ATTRIBUTES:
+            match = closest(attribute.name, ATTRIBUTES)
+            given = {a.name for a in attributes}
+            fixes = (
+                (_rewrite(match, attribute.value, attribute.range, f"Rename to `{match}`"),)
+                if match is not None and match not in given
+                else ()
+            )
             problems.append(
                 diagnostic(
                     "DLM062",
@@ -105,6 +112,7 @@ def check_marker(
                     f"{did_you_mean(attribute.name, ATTRIBUTES)} "
                     f"The marker takes {', '.join(ATTRIBUTES)}.",
                     attribute.range,
+                    *fixes,
                 )
             )
         else:
@@ -151,11 +159,16 @@ def _score(
         number = float(text)
         if math.isfinite(number):
             return number
+    repaired = text.strip().replace(",", ".")
+    fixes: tuple[Fix, ...] = ()
+    if repaired != text and _FLOAT.fullmatch(repaired) and math.isfinite(float(repaired)):
+        fixes = (_rewrite(name, repaired, ranges[name], f'Write "{repaired}"'),)
     problems.append(
         diagnostic(
             "DLM064",
             f'{name}="{text}" is not a finite number; write a decimal like "0.82".',
             ranges[name],
+            *fixes,
         )
     )
     return None
@@ -172,15 +185,44 @@ def _timestamp(
             return datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             pass
+    repaired = _completed_timestamp(text)
+    fixes = (_rewrite("mined_at", repaired, ranges["mined_at"], f'Write "{repaired}"'),)
     problems.append(
         diagnostic(
             "DLM065",
             f'mined_at="{text}" is not an ISO-8601 date-time with a time and a UTC offset; '
             'write it like "2026-04-23T18:42:11Z".',
             ranges["mined_at"],
+            *(fixes if repaired else ()),
         )
     )
     return None
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NAIVE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
+
+
+def _completed_timestamp(text: str) -> str:
+    """The one obvious repair of a mined_at: a date alone gets midnight UTC, a date-time
+    without an offset (or with a space for `T`) gets `Z`; "" when there is none."""
+    stripped = text.strip()
+    if _DATE.fullmatch(stripped):
+        candidate = f"{stripped}T00:00:00Z"
+    elif _NAIVE.fullmatch(stripped):
+        candidate = stripped.replace(" ", "T") + "Z"
+    else:
+        return ""
+    try:
+        datetime.fromisoformat(candidate.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    return candidate if _ISO_DATETIME.fullmatch(candidate) else ""
+
+
+def _rewrite(name: str, value: str, where: Range, title: str) -> Fix:
+    """A fix that rewrites one attribute as `name="value"`."""
+    return Fix(title, where, f'{name}="{value}"')
 
 
 def _run_id(
@@ -191,12 +233,23 @@ def _run_id(
     text = values["mined_run_id"]
     if _RUN_ID.fullmatch(text) and int(text) >= 1:
         return int(text)
+    whole = re.fullmatch(r"\s*#?0*([1-9][0-9]*)(?:\.0+)?\s*", text)
+    fixes = (
+        (
+            _rewrite(
+                "mined_run_id", whole.group(1), ranges["mined_run_id"], f'Write "{whole.group(1)}"'
+            ),
+        )
+        if whole is not None
+        else ()
+    )
     problems.append(
         diagnostic(
             "DLM066",
             f'mined_run_id="{text}" must be a whole number >= 1: the id of the training run '
             "whose adapter sampled the pair.",
             ranges["mined_run_id"],
+            *fixes,
         )
     )
     return None
