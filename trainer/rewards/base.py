@@ -143,13 +143,13 @@ class BaseRM(ABC):
 
     def score_details(self, messages: Messages) -> RewardDetails:
         """`score` with everything the model knows about it."""
-        return self.score_batch_details([messages], 1)[0]
+        return self.score_batch_details([messages], batch_size=1)[0]
 
     def score_batch_details(
         self, batch: Sequence[Messages], batch_size: int = DEFAULT_BATCH_SIZE
     ) -> list[RewardDetails]:
         """`score_batch` with details, in input order."""
-        scores = self.score_batch(batch, batch_size)
+        scores = self.score_batch(batch, batch_size=batch_size)
         return [RewardDetails(s, self.scale.to_common(s)) for s in scores]
 
     def fingerprint(self) -> dict[str, str]:
@@ -272,7 +272,7 @@ class RewardJudge:
     def score(self, items: Sequence[JudgeItem]) -> list[Judgement]:
         """One judgement per item, scored in one `score_batch_details` call."""
         batch = [conversation(i.prompt, i.candidate, self._system_prompt) for i in items]
-        details = self.rm.score_batch_details(batch, self._batch_size)
+        details = self.rm.score_batch_details(batch, batch_size=self._batch_size)
         if len(details) != len(items):
             raise RewardError(
                 f"{self.name} returned {len(details)} scores for {len(items)} answers."

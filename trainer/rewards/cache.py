@@ -128,7 +128,7 @@ class CachedRM(DetailedRM):
 
     def _details_batch(self, batch: Sequence[Messages], batch_size: int) -> list[RewardDetails]:
         if self._inner is not None:
-            return self._inner.score_batch_details(batch, batch_size)
+            return self._inner.score_batch_details(batch, batch_size=batch_size)
         judge_key = self._key()
         keys = [item_key(messages) for messages in batch]
         stored = self.cache.get_many(judge_key, keys)
@@ -136,7 +136,9 @@ class CachedRM(DetailedRM):
         hits, misses = len(batch) - len(missing), len(missing)
         fresh: dict[str, RewardDetails] = {}
         if missing:
-            computed = self.rm.score_batch_details([batch[i] for i in missing], batch_size)
+            computed = self.rm.score_batch_details(
+                [batch[i] for i in missing], batch_size=batch_size
+            )
             if len(computed) != len(missing):
                 raise RewardError(f"{self.name} returned {len(computed)} scores for {misses}.")
             fresh = {keys[i]: d for i, d in zip(missing, computed, strict=True)}

@@ -75,9 +75,9 @@ class PluginRM(DetailedRM):
         plain = type(self.rm).score_batch_details is BaseRM.score_batch_details
         try:
             if plain:
-                scores: list[object] = list(self.rm.score_batch(batch, batch_size))
+                scores: list[object] = list(self.rm.score_batch(batch, batch_size=batch_size))
             else:
-                details = self.rm.score_batch_details(batch, batch_size)
+                details = self.rm.score_batch_details(batch, batch_size=batch_size)
                 scores = [d.score for d in details]
         except RewardError:
             raise

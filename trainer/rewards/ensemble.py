@@ -90,7 +90,9 @@ class EnsembleRM(DetailedRM):
         return EnsembleRM(members, normalize=self.normalize, name=self._name)
 
     def _details_batch(self, batch: Sequence[Messages], batch_size: int) -> list[RewardDetails]:
-        per_member = [rm.score_batch_details(batch, batch_size) for rm, _ in self.members]
+        per_member = [
+            rm.score_batch_details(batch, batch_size=batch_size) for rm, _ in self.members
+        ]
         groups = _groups(batch) if self.normalize == "group" else []
         mapped = [
             self._mapped(rm, [d.score for d in details], groups)

@@ -52,7 +52,7 @@ class JudgeRM(BaseRM):
         self, batch: Sequence[Messages], batch_size: int = DEFAULT_BATCH_SIZE
     ) -> list[float]:
         """The judge's scores, in one `Judge.score` call."""
-        return [d.score for d in self.score_batch_details(batch, batch_size)]
+        return [d.score for d in self.score_batch_details(batch, batch_size=batch_size)]
 
     def score_batch_details(
         self, batch: Sequence[Messages], batch_size: int = DEFAULT_BATCH_SIZE
