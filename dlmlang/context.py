@@ -166,14 +166,33 @@ def next_header(section: Section, lines: Sequence[str], line: int) -> str | None
     order = NEXT_HEADER.get(section.kind)
     if order is None:
         return None
-    last = None
+    above = [header for at, header in headers_of(section, lines) if at < line]
+    return order[above[-1] if above else None]
+
+
+def headers_of(section: Section, lines: Sequence[str]) -> list[tuple[int, str]]:
+    """(line, header) of each `### ...` header of an instruction or preference section,
+    in order; lines inside code blocks are text, not headers."""
+    order = NEXT_HEADER.get(section.kind)
+    if order is None:
+        return []
+    found: list[tuple[int, str]] = []
     in_code = False
-    for text in lines[section.range.start.line + 1 : line]:
+    end = min(section.range.end.line + (section.range.end.character > 0), len(lines))
+    for at in range(section.range.start.line + 1, end):
+        text = lines[at]
         if text.startswith("```"):
             in_code = not in_code
         elif not in_code and text.rstrip() in order:
-            last = text.rstrip()
-    return order[last]
+            found.append((at, text.rstrip()))
+    return found
+
+
+def pair_starts(section: Section, lines: Sequence[str]) -> list[int]:
+    """The line of each pair's first header: `### Q` of an instruction section,
+    `### Prompt` of a preference section."""
+    first = NEXT_HEADER.get(section.kind, {}).get(None)
+    return [at for at, header in headers_of(section, lines) if header == first]
 
 
 def _frontmatter_context(lines: Sequence[str], line: int, before: str) -> Context | None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from dlmlang import Position, Range, Section, SectionKind
-from dlmlang.context import spec_at
+from dlmlang.context import pair_starts, spec_at
 from lsp.positions import from_client, to_client_range
 from lsp.state import Snapshot
 
@@ -29,7 +29,30 @@ def hover_text(snapshot: Snapshot, position: Position) -> tuple[str, int] | None
         return _fence_hover(section), position.line
     if section.marker is not None and position.line == section.range.start.line + 1:
         return _marker_hover(section), position.line
+    starts = pair_starts(section, snapshot.lines)
+    if position.line in starts:
+        return _pair_hover(section, starts.index(position.line), len(starts)), position.line
     return None
+
+
+def _pair_hover(section: Section, index: int, count: int) -> str:
+    """Which pair a `### Q` or `### Prompt` header opens, and what it holds."""
+    what = "question/answer pair" if section.kind is SectionKind.INSTRUCTION else "triple"
+    lines = [f"{what} {index + 1} of {count} in section `{section.section_id}`"]
+    if section.kind is SectionKind.INSTRUCTION and index < len(section.pairs):
+        pair = section.pairs[index]
+        lines.append(f"**A:** {_short(pair.answer)}")
+    elif section.kind is SectionKind.PREFERENCE and index < len(section.triples):
+        triple = section.triples[index]
+        lines.append(
+            f"**chosen:** {_short(triple.chosen)}\n\n**rejected:** {_short(triple.rejected)}"
+        )
+    return "\n\n".join(lines)
+
+
+def _short(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _end(section: Section) -> int:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from dlmlang import Range, Section, SectionKind
+from dlmlang.context import pair_starts
 from lsp.positions import to_client_range
 from lsp.state import Snapshot
 
@@ -67,9 +68,35 @@ def document_symbols(snapshot: Snapshot) -> list[types.DocumentSymbol]:
                 kind=KINDS[section.kind],
                 range=to_client_range(lines, span, snapshot.encoding),
                 selection_range=to_client_range(lines, first, snapshot.encoding),
+                children=_pairs(snapshot, section, span) or None,
             )
         )
     return symbols
+
+
+def _pairs(snapshot: Snapshot, section: Section, span: Range) -> list[types.DocumentSymbol]:
+    """One child per Q/A pair or preference triple, named by its question or prompt."""
+    lines = snapshot.lines
+    starts = pair_starts(section, lines)
+    children = []
+    for index, start in enumerate(starts):
+        last = starts[index + 1] - 1 if index + 1 < len(starts) else span.end.line
+        while last > start and not lines[last].strip():
+            last -= 1
+        text = next((line for line in lines[start + 1 : last + 1] if line.strip()), "")
+        name = " ".join(text.split()) or lines[start]
+        pair_span = Range.of(start, 0, last, len(lines[last]))
+        header = Range.of(start, 0, start, len(lines[start]))
+        children.append(
+            types.DocumentSymbol(
+                name=name if len(name) <= TITLE_WIDTH else name[: TITLE_WIDTH - 1] + "…",
+                detail=lines[start].removeprefix("### "),
+                kind=types.SymbolKind.Field,
+                range=to_client_range(lines, pair_span, snapshot.encoding),
+                selection_range=to_client_range(lines, header, snapshot.encoding),
+            )
+        )
+    return children
 
 
 def folding_ranges(snapshot: Snapshot) -> list[types.FoldingRange]:

@@ -187,6 +187,11 @@ async def test_outline_and_folding(client: LanguageClient) -> None:
         "中文 ferry?",
     ]
     assert "(auto-mined)" in (symbols[-1].detail or "")  # type: ignore[union-attr]
+    pairs = [(c.name, c.detail, c.selection_range.start.line) for c in symbols[2].children or []]  # type: ignore[union-attr]
+    assert pairs == [("When does the Tern leave?", "Q", 10)]
+    (triple,) = symbols[3].children or []  # type: ignore[union-attr]
+    assert (triple.name, triple.detail) == ("中文 ferry?", "Prompt")
+    assert (triple.range.start.line, triple.range.end.line) == (17, 22)
     folds = await client.text_document_folding_range_async(
         types.FoldingRangeParams(text_document=document)
     )
@@ -214,6 +219,11 @@ async def test_hover_on_marker_fence_and_key(client: LanguageClient) -> None:
     assert fence.startswith("**instruction** section") and "1 question/answer" in fence
     key = await hover(4, 3)
     assert key.startswith("`training.lora_r`: integer (default `8`)")
+    question = await hover(10, 2)
+    assert question.startswith("question/answer pair 1 of 1 in section `")
+    assert "**A:** At 7:40." in question
+    prompt = await hover(17, 2)
+    assert "triple 1 of 1" in prompt and "**chosen:** The Tern." in prompt
     nothing = await client.text_document_hover_async(
         types.HoverParams(text_document=document, position=types.Position(12, 1))
     )
