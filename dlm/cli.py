@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -22,6 +24,7 @@ from dlm.commands.show import show
 from dlm.commands.train import train
 from dlm.errors import exit_code
 from dlm.render import printable
+from dlm.verbosity import set_verbosity
 from dlmlang.errors import DlmError
 
 HELP = """dlm: train a language-model adapter from a .dlm document, and edit it with a
@@ -37,10 +40,52 @@ Example: dlm init notes.dlm && dlm check notes.dlm
 app = typer.Typer(
     help=HELP,
     no_args_is_help=True,
-    add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"dlm {version('dlm-toolkit')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print dlm's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help="Where dlm keeps stores and models (sets $DLM_HOME; default ~/.dlm).",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print dlm's debug logs on stderr.")
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress notes or bars on stderr; results and errors only."
+        ),
+    ] = False,
+) -> None:
+    """Options for every command (they go before the command: `dlm -q train notes.dlm`)."""
+    if home is not None:
+        os.environ["DLM_HOME"] = str(home.expanduser().resolve())
+    set_verbosity(verbose=verbose, quiet=quiet)
 
 
 def _translated(command: Callable[..., None]) -> Callable[..., None]:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dlm.errors import EXIT_USAGE, CliError
+from dlm.verbosity import note
 
 if TYPE_CHECKING:
     from trainer.runtime.distributed import World
@@ -215,9 +216,7 @@ def launch(
         env = rank_environment(options, os.environ, available_cores())
         env[EXIT_FILE] = str(exit_file)
         lock: AbstractContextManager[None] = (
-            store.lock(wait=wait, on_wait=lambda text: typer.echo(text, err=True))
-            if store is not None
-            else nullcontext()
+            store.lock(wait=wait, on_wait=note) if store is not None else nullcontext()
         )
         with lock:
             code = _wait(subprocess.Popen(torchrun_command(options, argv), env=env))

@@ -8,11 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 from dlm.documents import LoadedDocument
 from dlm.errors import EXIT_USAGE, CliError
 from dlm.jsonout import to_json
+from dlm.verbosity import note
 from dlm.writer import Change, write_edits
 from trainer.generation.backends.choice import Backend, BackendChoice
 
@@ -66,7 +65,7 @@ def run_mining(
     precision = loaded.frontmatter.training.precision
     placement = place(options.device, precision, world, backend="gloo")
     try:
-        echo: Callable[[str], None] = lambda text: typer.echo(text, err=True)  # noqa: E731
+        echo: Callable[[str], None] = note
         with store_lock(store, world, wait=True, on_wait=echo):
             return _mine(loaded, store, plan, options, world, placement)
     finally:
@@ -220,6 +219,6 @@ def _progress(jsonl: bool) -> Any:
             sys.stderr.write(to_json(line, indent=None) + "\n")
             sys.stderr.flush()
         elif message:
-            typer.echo(message, err=True)
+            note(message)
 
     return emit

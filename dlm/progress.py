@@ -14,6 +14,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from dlm.verbosity import is_quiet
 from trainer.events import StepEvent
 
 
@@ -21,7 +22,7 @@ class RichEvents:
     """Messages on stderr and a bar with step, loss, tokens/s and ETA."""
 
     def __init__(self, console: Console | None = None) -> None:
-        self._console = console or Console(stderr=True)
+        self._console = console or Console(stderr=True, quiet=is_quiet())
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),

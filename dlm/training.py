@@ -8,10 +8,9 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 from dlm.documents import LoadedDocument
 from dlm.errors import CliError
+from dlm.verbosity import note
 
 if TYPE_CHECKING:
     from trainer.runtime.devices import Placement
@@ -73,7 +72,7 @@ def _run(
     store = open_store(frontmatter.dlm_id, home, world)
     configure_threads(threads_per_process() if world.distributed else None)
     results: list[RunResult] = []
-    echo: Callable[[str], None] = lambda text: typer.echo(text, err=True)  # noqa: E731
+    echo: Callable[[str], None] = note
 
     def _reported(result: RunResult) -> None:
         results.append(result)

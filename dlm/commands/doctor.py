@@ -11,6 +11,7 @@ from dlm.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from dlm.jsonout import to_json
 from dlm.placement import DeviceOption
 from dlm.render import printable
+from dlm.verbosity import note
 
 if TYPE_CHECKING:
     from trainer.runtime.doctor import DoctorReport
@@ -54,7 +55,7 @@ def doctor(
         raise CliError("--base names the model of the trial run; add --run.", EXIT_USAGE)
     from trainer.runtime.doctor import examine
 
-    report = examine(device, run=run, base=base, progress=lambda text: typer.echo(text, err=True))
+    report = examine(device, run=run, base=base, progress=note)
     if as_json:
         typer.echo(to_json(report_json(report)))
     else:

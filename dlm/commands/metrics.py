@@ -10,6 +10,7 @@ import typer
 from dlm.documents import load_valid_document
 from dlm.errors import CliError
 from dlm.jsonout import to_json
+from dlm.verbosity import note
 
 
 def metrics(
@@ -38,7 +39,7 @@ def metrics(
     report = [_run_json(store, run) for run in runs]
     if plot is not None:
         _plot(report, plot)
-        typer.echo(f"Wrote {plot}.", err=True)
+        note(f"Wrote {plot}.")
     if as_json:
         typer.echo(to_json({"schema_version": 1, "runs": report}))
         return

@@ -40,6 +40,7 @@ from dlm.launch import launch as launch_ranks
 from dlm.placement import DeviceOption, check_processes
 from dlm.render import printable
 from dlm.sampling import BackendOption, DataParallelOption, TensorParallelOption
+from dlm.verbosity import note
 from dlm.writer import Change, Written, write_edits
 from trainer.generation.backends.choice import Backend, BackendChoice
 
@@ -237,7 +238,7 @@ def _plan(store: Any) -> Any:
 
 def _locked(store: Any) -> Any:
     """The store lock, waiting with a message while another run holds it."""
-    return store.lock(wait=True, on_wait=lambda text: typer.echo(text, err=True))
+    return store.lock(wait=True, on_wait=note)
 
 
 def _open_as_rank(path: Path) -> tuple[LoadedDocument, Any, Any]:

@@ -27,6 +27,7 @@ from dlm.judging import (
 )
 from dlm.placement import DeviceOption
 from dlm.sampling import BackendOption, TensorParallelOption
+from dlm.verbosity import note
 from trainer.generation.backends.choice import Backend, BackendChoice
 
 if TYPE_CHECKING:
@@ -147,9 +148,7 @@ def _base_model_dir(base_model: str) -> Path:
     from trainer.store import dlm_home
 
     configure_threads(None)
-    resolved = resolve_base_model(
-        base_model, dlm_home(), progress=lambda m: typer.echo(m, err=True)
-    )
+    resolved = resolve_base_model(base_model, dlm_home(), progress=note)
     return Path(resolved.path)
 
 

@@ -12,6 +12,7 @@ from dlm.documents import LoadedDocument, load_valid_document
 from dlm.errors import EXIT_USAGE, CliError
 from dlm.jsonout import to_json
 from dlm.placement import DeviceOption
+from dlm.verbosity import note
 
 if TYPE_CHECKING:
     from trainer.rewards.train import RankingCheck, RewardResult
@@ -142,7 +143,7 @@ def _run(
     settings = RewardSettings.from_training(
         frontmatter.training, precision=placement.precision, device=placement.kind, **flags
     )
-    echo = lambda text: typer.echo(text, err=True)  # noqa: E731
+    echo = note
     try:
         with store.lock(on_wait=echo):
             resolved = resolve_base_model(frontmatter.base_model, home, progress=echo)

@@ -24,6 +24,7 @@ from dlm.launch import (
 )
 from dlm.launch import launch as launch_ranks
 from dlm.placement import DeviceOption, check_processes
+from dlm.verbosity import note
 from dlmlang import Document, SectionKind
 
 if TYPE_CHECKING:
@@ -145,9 +146,7 @@ def _launch(loaded: LoadedDocument, launch: LaunchOptions, argv: list[str], no_w
 
     home = dlm_home()
     store = Store.open(loaded.frontmatter.dlm_id, home) if launch.node_rank == 0 else None
-    resolve_base_model(
-        loaded.frontmatter.base_model, home, progress=lambda text: typer.echo(text, err=True)
-    )
+    resolve_base_model(loaded.frontmatter.base_model, home, progress=note)
     return launch_ranks(
         launch,
         argv,
