@@ -14,14 +14,14 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import lsp_method
 
 from lsp.cli_bridge import Children, default_command
-from lsp.features import actions, completion, diagnostics, hover, loop, outline
+from lsp.features import actions, completion, diagnostics, hover, lenses, loop, outline
 from lsp.state import Documents, OpenDocument, Snapshot
 from lsp.sync import DlmProtocol
 from lsp.trust import JudgeOrigin
 
 T = TypeVar("T")
 logger = logging.getLogger("dlm.lsp")
-FEATURES = (diagnostics, hover, outline, actions, loop, completion)
+FEATURES = (diagnostics, hover, outline, actions, lenses, loop, completion)
 
 
 @dataclass(slots=True)
