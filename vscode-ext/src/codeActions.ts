@@ -2,7 +2,7 @@
 // "mine preferences at cursor" command reuses the server's "Mine preferences here"
 // action, which knows the instruction section and its id.
 
-/** The server commands the extension's commands run (lsp/loop.py). */
+/** The server commands the extension's commands run (lsp/features/loop.py). */
 export const SERVER_COMMANDS = {
   mine: 'dlm.minePreferences',
   apply: 'dlm.applyStaged',

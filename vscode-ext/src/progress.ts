@@ -7,6 +7,31 @@ export type WorkDoneValue =
   | { kind: 'report'; message?: string; percentage?: number; cancellable?: boolean }
   | { kind: 'end'; message?: string };
 
+/** A `$/progress` value as it arrives from the server, before it is checked. */
+export interface WorkDoneParams {
+  kind: string;
+  title?: string;
+  message?: string;
+  percentage?: number;
+  cancellable?: boolean;
+}
+
+/** The work-done value of `params`, with only the fields its kind has (an unknown kind ends the task). */
+export function workDoneValue(params: WorkDoneParams): WorkDoneValue {
+  const extra = {
+    ...(params.message !== undefined ? { message: params.message } : {}),
+    ...(params.percentage !== undefined ? { percentage: params.percentage } : {}),
+  };
+  const cancellable = params.cancellable !== undefined ? { cancellable: params.cancellable } : {};
+  if (params.kind === 'begin') {
+    return { kind: 'begin', title: params.title ?? 'Working', ...extra, ...cancellable };
+  }
+  if (params.kind === 'report') {
+    return { kind: 'report', ...extra, ...cancellable };
+  }
+  return { kind: 'end', ...(params.message !== undefined ? { message: params.message } : {}) };
+}
+
 /** A progress token as LSP defines it. */
 export type Token = string | number;
 

@@ -34,7 +34,7 @@ describe('findCommand', () => {
     assert.deepEqual(findCommand([{ command: { command: SERVER_COMMANDS.apply } }], SERVER_COMMANDS.apply), { command: 'dlm.applyStaged', arguments: [] });
   });
 
-  it('names the server commands of lsp/actions.py', () => {
+  it('names the server commands of lsp/features/loop.py', () => {
     assert.deepEqual(SERVER_COMMANDS, {
       mine: 'dlm.minePreferences',
       apply: 'dlm.applyStaged',

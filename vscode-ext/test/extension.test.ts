@@ -4,13 +4,14 @@
 // in the error state with the fix. With a stand-in server that speaks LSP
 // (test/support/fake-server.cjs), the real vscode-languageclient starts it, and
 // the test checks what reaches the server: the settings, the commands with
-// their document, mining progress in the status bar, and cancelling it.
+// their document, mining progress in the status bar, and cancelling it; and
+// that granting trust starts a server that an untrusted workspace held back.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { delimiter, join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
 
 import { quoteArgument } from '../src/commandLines';
 import { fakeVscode, FakeUri, type FakeDocument, type FakeState, type Recorded } from './support/fakeVscode';
@@ -32,6 +33,9 @@ interface LoggedMessage {
   params?: Record<string, unknown>;
 }
 
+/** Every copy loaded, so that a failed test still stops its server (else node --test never exits). */
+const loaded: ExtensionModule[] = [];
+
 /** Load a fresh copy of the bundle with `vscode` resolved to the fake. */
 function loadExtension(bundle: string, vscode: unknown): ExtensionModule {
   const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
@@ -41,7 +45,9 @@ function loadExtension(bundle: string, vscode: unknown): ExtensionModule {
   };
   try {
     delete require.cache[bundle];
-    return require(bundle) as ExtensionModule;
+    const extension = require(bundle) as ExtensionModule;
+    loaded.push(extension);
+    return extension;
   } finally {
     loader._load = original;
   }
@@ -89,6 +95,11 @@ describe('the bundled extension', () => {
       external: ['vscode'],
       logLevel: 'silent',
     });
+  });
+
+  afterEach(async () => {
+    process.env['PATH'] = savedPath;
+    await Promise.all(loaded.splice(0).map((extension) => extension.deactivate()));
   });
 
   after(() => {
@@ -178,10 +189,10 @@ describe('the bundled extension', () => {
       workspaceTrusted: true,
     });
 
-    // vscode-languageclient registered the server's commands next to the extension's.
-    for (const id of ['dlm.minePreferences', 'dlm.applyStaged', 'dlm.revertMined', 'dlm.refreshStaged']) {
-      assert.ok(recorded.commands.has(id), `${id} is not registered`);
-    }
+    // vscode-languageclient registers the server's commands next to the extension's,
+    // just after it reports the running state.
+    const serverIds = ['dlm.minePreferences', 'dlm.applyStaged', 'dlm.revertMined', 'dlm.refreshStaged'];
+    await until(() => serverIds.every((id) => recorded.commands.has(id)), `the server's commands (${serverIds.join(', ')})`);
 
     // Apply: saves the document, then runs the server command on its URI.
     await recorded.commands.get('dlm.applyStagedPairs')?.();
@@ -234,6 +245,8 @@ describe('the bundled extension', () => {
     state.configurationListeners.forEach((listener) => listener({ affectsConfiguration: (section) => section.startsWith('dlm') }));
     await until(() => received('initialize').length === starts + 1 && status(recorded).text.startsWith('$(check) dlm'), 'a restart');
     assert.equal(received('shutdown').length, 1);
+    // Stopping a client before it has sent didOpen makes vscode-languageclient report the failed send.
+    await until(() => received('textDocument/didOpen').length === 2, 'the document opened on the new server');
 
     await extension.deactivate();
     context.subscriptions.forEach((each) => each.dispose());
@@ -270,5 +283,84 @@ describe('the bundled extension', () => {
     const sent = received('workspace/didChangeConfiguration')[0]?.params as { settings: { dlm: Record<string, unknown> } } | undefined;
     assert.deepEqual([sent?.settings.dlm['judgeFromWorkspace'], sent?.settings.dlm['workspaceTrusted']], [true, true]);
     await extension.deactivate();
+  });
+  it('warns about a bad setting once per distinct set of problems, and restarts on request', async () => {
+    const serverLog = join(directory, 'restart.log');
+    writeFileSync(serverLog, '');
+    process.env['FAKE_SERVER_LOG'] = serverLog;
+    const received = (method: string): LoggedMessage[] =>
+      readFileSync(serverLog, 'utf8')
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => JSON.parse(line) as LoggedMessage)
+        .filter((message) => message.method === method);
+    const state = newState({ 'dlm.server.command': [process.execPath, fakeServer, 'lsp'], 'dlm.samples': 1 }, dlmDocument(join(directory, 'restart.dlm')));
+    const { vscode, recorded } = fakeVscode(state);
+    const extension = loadExtension(bundle, vscode);
+    const context = { subscriptions: [] as Array<{ dispose(): unknown }> };
+    extension.activate(context);
+    await until(() => status(recorded).text === '$(check) dlm', 'the running state');
+    assert.equal(recorded.warnings.length, 1);
+    assert.match(recorded.warnings[0] ?? '', /`dlm\.samples` must be a whole number, 2 or more; got 1\. Using 4\./);
+    const initialize = received('initialize')[0]?.params?.['initializationOptions'] as Record<string, unknown> | undefined;
+    assert.equal(initialize?.['samples'], 4, 'the default replaces the bad value');
+
+    // The same problem again: sent, not shown again; a new one is shown.
+    const changed = (): void => state.configurationListeners.forEach((listener) => listener({ affectsConfiguration: (section) => section === 'dlm' || section === 'dlm.judge' }));
+    state.settings['dlm.judge'] = 'hf:./rm';
+    changed();
+    await until(() => received('workspace/didChangeConfiguration').length === 1, 'the first didChangeConfiguration');
+    assert.equal(recorded.warnings.length, 1);
+    state.settings['dlm.judge'] = 'mystery';
+    changed();
+    await until(() => received('workspace/didChangeConfiguration').length === 2, 'the second didChangeConfiguration');
+    assert.equal(recorded.warnings.length, 3, 'both problems of the new set');
+    assert.match(recorded.warnings[1] ?? '', /`dlm\.judge` is "mystery"/);
+    assert.match(recorded.warnings[2] ?? '', /`dlm\.samples`/);
+
+    // dlm: Restart Language Server stops the server and starts a new one.
+    await recorded.commands.get('dlm.restartServer')?.();
+    await until(() => received('initialize').length === 2 && status(recorded).text === '$(check) dlm', 'a restart');
+    assert.equal(received('shutdown').length, 1);
+    await until(() => received('textDocument/didOpen').length === 2, 'the document opened on the new server');
+    assert.deepEqual(recorded.errors, []);
+    await extension.deactivate();
+    context.subscriptions.forEach((each) => each.dispose());
+    assert.equal(received('shutdown').length, 2);
+  });
+
+  it('starts `uv run dlm lsp` in the dlm project once the workspace is trusted', { skip: process.platform === 'win32' && 'a shell script stands in for uv' }, async () => {
+    const serverLog = join(directory, 'uv.log');
+    writeFileSync(serverLog, '');
+    process.env['FAKE_SERVER_LOG'] = serverLog;
+    const project = join(directory, 'project');
+    const bin = join(directory, 'bin');
+    mkdirSync(project, { recursive: true });
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(project, 'pyproject.toml'), '[project]\nname = "notes"\ndependencies = ["dlm-toolkit"]\n');
+    // A stand-in `uv`: whatever it is asked to run, it runs the fake server.
+    writeFileSync(join(bin, 'uv'), `#!/bin/sh\nexec ${quoteArgument(process.execPath, 'posix')} ${quoteArgument(fakeServer, 'posix')} "$@"\n`);
+    chmodSync(join(bin, 'uv'), 0o755);
+    process.env['PATH'] = [join(directory, 'empty'), bin].join(delimiter);
+    const state = newState({}, dlmDocument(join(project, 'notes.dlm')));
+    state.folders = [project];
+    state.trusted = false;
+    const { vscode, recorded } = fakeVscode(state);
+    const extension = loadExtension(bundle, vscode);
+    const context = { subscriptions: [] as Array<{ dispose(): unknown }> };
+    extension.activate(context);
+    await until(() => recorded.errors.length > 0, 'the error message');
+    assert.match(recorded.errors[0] ?? '', /this workspace is not trusted/);
+    assert.equal(status(recorded).text, '$(error) dlm');
+
+    state.trusted = true;
+    state.trustListeners?.forEach((listener) => listener());
+    await until(() => status(recorded).text === '$(check) dlm', 'the running state after trust');
+    assert.equal(recorded.errors.length, 1);
+    assert.ok(recorded.output.some((line) => line.includes('uv run in the dlm project')), recorded.output.join('\n'));
+    const opened = (): boolean => readFileSync(serverLog, 'utf8').includes('"textDocument/didOpen"');
+    await until(opened, 'the document opened on the server');
+    await extension.deactivate();
+    context.subscriptions.forEach((each) => each.dispose());
   });
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { FINISHED_VISIBLE_MS, ProgressBoard, statusBarView } from '../src/progress';
+import { FINISHED_VISIBLE_MS, ProgressBoard, statusBarView, workDoneValue } from '../src/progress';
 
-// The values lsp/actions.py sends for one mining run.
+// The values lsp/features/loop.py sends for one mining run.
 function mine(board: ProgressBoard, token: string, start: number): void {
   board.update(token, { kind: 'begin', title: 'Mining preferences', cancellable: true, message: 'notes.dlm (sway)' }, start);
   board.update(token, { kind: 'report', message: 'load' }, start + 1);
@@ -112,5 +112,26 @@ describe('statusBarView', () => {
     assert.equal(failed.command, 'dlm.showServerProblem');
     assert.equal(failed.error, true);
     assert.match(failed.tooltip, /not on PATH/);
+  });
+});
+
+describe('workDoneValue', () => {
+  it('keeps the fields each kind has, and only those that are set', () => {
+    assert.deepEqual(workDoneValue({ kind: 'begin', title: 'Mining preferences', cancellable: true }), {
+      kind: 'begin',
+      title: 'Mining preferences',
+      cancellable: true,
+    });
+    assert.deepEqual(workDoneValue({ kind: 'begin' }), { kind: 'begin', title: 'Working' });
+    assert.deepEqual(workDoneValue({ kind: 'report', message: 'sample 3/8', percentage: 37, title: 'ignored' }), {
+      kind: 'report',
+      message: 'sample 3/8',
+      percentage: 37,
+    });
+    assert.deepEqual(workDoneValue({ kind: 'end', message: 'done', percentage: 100, cancellable: false }), { kind: 'end', message: 'done' });
+  });
+
+  it('ends the task on a kind it does not know', () => {
+    assert.deepEqual(workDoneValue({ kind: 'mystery' }), { kind: 'end' });
   });
 });

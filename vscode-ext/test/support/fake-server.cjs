@@ -1,5 +1,5 @@
 // A stand-in for `dlm lsp` in the extension's integration test: it speaks LSP
-// over stdio, offers the server commands lsp/actions.py registers, and logs
+// over stdio, offers the server commands lsp/features/loop.py registers, and logs
 // every message it receives (one JSON object a line) to $FAKE_SERVER_LOG.
 // `dlm.minePreferences` reports work-done progress the way the real server
 // relays the miner's lines, and ends it when the client cancels.
