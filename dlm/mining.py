@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import secrets
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +34,8 @@ class MineOptions:
     temp: float
     top_p: float
     max_new_tokens: int
-    seed: int
+    seed: int | None
+    """None: a fresh seed for this run (rank 0's on every rank)."""
     sections: tuple[str, ...]
     apply_now: bool
     replace: bool
@@ -64,6 +67,11 @@ def run_mining(
     # (prompts, candidates), which gloo carries on GPU machines too.
     precision = loaded.frontmatter.training.precision
     placement = place(options.device, precision, world, backend="gloo")
+    from trainer.runtime.distributed import from_main
+
+    # A fresh seed per run unless one is given, the same on every rank (rank 0's).
+    seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
+    options = dataclasses.replace(options, seed=from_main(world, seed))
     try:
         echo: Callable[[str], None] = note
         with store_lock(store, world, wait=True, on_wait=echo):
@@ -113,6 +121,7 @@ def _mine(
         "schema_version": 1,
         "run_id": outcome.run_id,
         "judge": outcome.judge,
+        "seed": options.seed,
         "prompts_seen": result.prompts_seen,
         "pairs_mined": len(result.pairs),
         "skipped": result.skipped,
@@ -130,6 +139,7 @@ def _request(loaded: LoadedDocument, plan: Any, options: MineOptions) -> Any:
     from trainer.generation.generate import Sampling
     from trainer.mining.miner import MiningRequest
 
+    assert options.seed is not None, "run_mining chose the run's seed"
     known = {s.section_id for s in loaded.document.sections}
     if plan is not None and not options.replace:
         known |= {p.section_id for p in plan.pairs}
@@ -165,27 +175,30 @@ def _write(
     meanwhile) keeps them for `dlm preference apply`.
     """
     from trainer.errors import TrainerError
-    from trainer.mining.plan import apply_plan, merge, save_plan
+    from trainer.mining.plan import apply_plan, merge, save_plan, staged_pairs
 
     sha = hashlib.sha256(loaded.data).hexdigest()
     base = None if options.replace else plan
     mode = "empty"
     refusal: Exception | None = None
+    new_plan = base
     if result.pairs:
         new_plan = merge(base, result.pairs, sha)
         save_plan(store.pending_plan_path(), new_plan)
         mode = "staged"
-        if options.apply_now:
+    # With --apply, pairs staged by an earlier run are written too (mining them again
+    # finds them "already present" in the plan).
+    if options.apply_now and new_plan is not None and staged_pairs(new_plan, loaded.document):
 
-            def compute(version: LoadedDocument) -> Change[None]:
-                return Change(apply_plan(version.document, new_plan).edits, None)
+        def compute(version: LoadedDocument) -> Change[None]:
+            return Change(apply_plan(version.document, new_plan).edits, None)
 
-            kept = f"The pairs stay staged: `dlm preference apply {loaded.path}` writes them."
-            try:
-                write_edits(loaded, compute, kept=kept)
-                mode = "applied"
-            except (CliError, TrainerError) as error:  # recorded as staged, then reported
-                refusal = error
+        kept = f"The pairs stay staged: `dlm preference apply {loaded.path}` writes them."
+        try:
+            write_edits(loaded, compute, kept=kept)
+            mode = "applied"
+        except (CliError, TrainerError) as error:  # recorded as staged, then reported
+            refusal = error
     store.metrics.record_mining(
         run_id=run_id,
         judge=judge,
@@ -196,6 +209,7 @@ def _write(
         write_mode=mode,
         duration_s=result.seconds,
         pairs=[(p.section_id, p.prompt, p.score_chosen, p.score_rejected) for p in result.pairs],
+        seed=options.seed,
     )
     if refusal is not None:
         raise refusal

@@ -355,7 +355,14 @@ def mine(
     temp: Annotated[float, typer.Option(help="Sampling temperature.", min=0.01)] = 0.7,
     top_p: Annotated[float, typer.Option(help="Nucleus sampling mass.", min=0, max=1)] = 0.95,
     max_new_tokens: Annotated[int, typer.Option(help="Longest candidate.", min=1)] = 256,
-    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Sampling seed (default: a fresh one per run, printed and recorded, so mining "
+            "again draws new candidates; give it to reproduce a run).",
+            show_default=False,
+        ),
+    ] = None,
     section: Annotated[
         list[str] | None, typer.Option(help="Only this instruction section (repeatable).")
     ] = None,
@@ -449,8 +456,30 @@ def mine(
     else:
         typer.echo(
             f"{summary['pairs_mined']} pair(s) from {summary['prompts_seen']} prompt(s), "
-            f"{summary['write_mode']}; skipped: {summary['skipped'] or 'none'}"
+            f"{summary['write_mode']}; skipped: {skipped_in_words(summary['skipped'])}; "
+            f"seed {summary['seed']} (--seed {summary['seed']} mines the same again)"
         )
         for line in summary["advice"]:
             typer.echo(f"  {line}")
-    leave_with(EXIT_USAGE if not summary["pairs_mined"] else 0)
+    wrote = summary["write_mode"] == "applied"
+    leave_with(EXIT_USAGE if not summary["pairs_mined"] and not wrote else 0)
+
+
+SKIP_WORDS = {
+    "insufficient_variety": "too little variety among the answers",
+    "below_threshold": "margin below the threshold",
+    "already_present": "already in the document or staged",
+    "malformed": "malformed answers",
+}
+
+
+def skipped_in_words(skipped: dict[str, int]) -> str:
+    """`{"below_threshold": 2}` as "2 prompt(s) with margin below the threshold"."""
+    if not skipped:
+        return "none"
+    return ", ".join(
+        f"{count} prompt(s) with {SKIP_WORDS.get(reason, reason.replace('_', ' '))}"
+        if reason != "already_present"
+        else f"{count} prompt(s) {SKIP_WORDS[reason]}"
+        for reason, count in sorted(skipped.items())
+    )

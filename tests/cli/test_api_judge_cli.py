@@ -35,6 +35,8 @@ def mine(path: Path, *extra: str) -> object:
             "12",
             "--temp",
             "1.5",
+            "--seed",
+            "0",
             "--json",
             *extra,
         ],

@@ -220,7 +220,7 @@ def _mining_judge(tmp_path: Path, appended: str) -> str:
 
 
 def _mine_apply(path: Path, judge: str) -> object:
-    arguments = ["preference", "mine", str(path), "--judge", judge, "--samples", "4"]
+    arguments = ["preference", "mine", str(path), "--judge", judge, "--samples", "4", "--seed", "0"]
     arguments += ["--max-new-tokens", "12", "--temp", "1.5", "--threshold", "0.05"]
     return runner.invoke(app, [*arguments, "--apply", "--json"])
 

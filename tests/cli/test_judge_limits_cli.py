@@ -24,6 +24,7 @@ runner = CliRunner()
 SECRET = "sk-do-not-save-me"
 SECRET_JUDGE = "cli:" + shlex.join([sys.executable, str(JUDGE), "ok", "--api-key", SECRET])
 MINE = ["--samples", "4", "--max-new-tokens", "12", "--temp", "1.5", "--threshold", "0.05"]
+MINE += ["--seed", "0"]
 
 
 @pytest.fixture(scope="module")

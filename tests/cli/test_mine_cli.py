@@ -48,7 +48,7 @@ def _mine(path: Path, *extra: str) -> object:
 
 def test_mine_stages_then_applies_and_records_metrics(trained: Path, tmp_path: Path) -> None:
     before = trained.read_bytes()
-    result = _mine(trained, "--progress", "jsonl")
+    result = _mine(trained, "--progress", "jsonl", "--seed", "0")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     summary = json.loads(result.stdout)  # type: ignore[attr-defined]
     assert summary["pairs_mined"] == 1 and summary["write_mode"] == "staged"
@@ -59,11 +59,12 @@ def test_mine_stages_then_applies_and_records_metrics(trained: Path, tmp_path: P
 
     listed = json.loads(runner.invoke(app, ["preference", "list", str(trained), "--json"]).stdout)
     assert len(listed["staged"]) == 1
-    again = _mine(trained)
+    again = _mine(trained, "--seed", "0")  # the same candidates: the pair is staged already
     assert again.exit_code == 2  # type: ignore[attr-defined]
     assert json.loads(again.stdout)["skipped"] == {"already_present": 1}  # type: ignore[attr-defined]
 
-    applied = _mine(trained, "--apply", "--replace")
+    applied = _mine(trained, "--apply", "--seed", "0")  # writes what an earlier run staged
+    assert applied.exit_code == 0  # type: ignore[attr-defined]
     assert json.loads(applied.stdout)["write_mode"] == "applied"  # type: ignore[attr-defined]
     document = dlmlang.parse_bytes(trained.read_bytes())
     assert document.ok and sum(s.auto_mined for s in document.sections) == 1
@@ -74,6 +75,7 @@ def test_mine_stages_then_applies_and_records_metrics(trained: Path, tmp_path: P
 
     events = Store.open(DLM_ID, tmp_path / "home").metrics.mining_events(1)
     assert [e["write_mode"] for e in events] == ["staged", "empty", "applied"]
+    assert [e["seed"] for e in events] == [0, 0, 0]
     assert events[0]["pairs"][0]["margin"] > 0
 
     from tests.cli.test_json_docs import _documented
@@ -152,3 +154,29 @@ def test_progress_takes_only_the_formats_there_are(trained: Path) -> None:
     result = runner.invoke(app, ["preference", "mine", str(trained), "--progress", "bars"])
     assert result.exit_code == 2
     assert "Invalid value for '--progress'" in result.output and "jsonl" in result.output
+
+
+def test_each_run_draws_a_fresh_seed_and_says_it(trained: Path) -> None:
+    first, second = _mine(trained), _mine(trained)
+    seeds = [json.loads(r.stdout)["seed"] for r in (first, second)]  # type: ignore[attr-defined]
+    assert all(isinstance(seed, int) for seed in seeds) and seeds[0] != seeds[1]
+    text = runner.invoke(
+        app,
+        [
+            "preference",
+            "mine",
+            str(trained),
+            "--judge",
+            judge("ok"),
+            "--samples",
+            "2",
+            "--max-new-tokens",
+            "4",
+            "--seed",
+            "5",
+            "--threshold",
+            "100",
+        ],
+    )
+    assert "seed 5 (--seed 5 mines the same again)" in text.stdout
+    assert "1 prompt(s) with margin below the threshold" in text.stdout

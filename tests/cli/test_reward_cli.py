@@ -75,7 +75,7 @@ def test_reward_train_then_mine_with_the_reward_judge(
     assert "training pairs (1): chosen ranked first" in text.stdout
 
     mine = [
-        "preference", "mine", str(path), "--judge", "reward", "--samples", "4",
+        "preference", "mine", str(path), "--judge", "reward", "--samples", "4", "--seed", "0",
         "--max-new-tokens", "12", "--temp", "1.5", "--threshold", "-100", "--json",
     ]  # fmt: skip
     mined = runner.invoke(app, mine)

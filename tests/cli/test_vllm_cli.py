@@ -59,6 +59,8 @@ def _mine(path: Path, *extra: str) -> object:
             "12",
             "--threshold",
             "0.05",
+            "--seed",
+            "0",
             "--json",
             *extra,
         ],

@@ -32,7 +32,7 @@ def stage_a_pair(folder: Path, model: Path) -> Path:
     path = train_document(folder, model)
     runner = CliRunner()
     judge = f"cli:{shlex.quote(sys.executable)} {shlex.quote(str(JUDGE))} ok"
-    arguments = ["--judge", judge, "--samples", "4", "--threshold", "0.05"]
+    arguments = ["--judge", judge, "--samples", "4", "--threshold", "0.05", "--seed", "0"]
     mined = runner.invoke(app, ["preference", "mine", str(path), *arguments])
     assert mined.exit_code == 0, mined.output
     return path

@@ -161,7 +161,7 @@ def test_device_cpu_keeps_everything_off_the_gpu(
 
 
 def mine(path: Path, judge: str) -> Any:
-    arguments = ["preference", "mine", str(path), "--judge", judge, "--samples", "4"]
+    arguments = ["preference", "mine", str(path), "--judge", judge, "--samples", "4", "--seed", "0"]
     arguments += ["--max-new-tokens", "12", "--temp", "1.5", "--threshold", "0", "--json"]
     return runner.invoke(app, arguments)
 

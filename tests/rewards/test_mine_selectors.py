@@ -37,7 +37,7 @@ def trained(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 def _mine(path: Path, judge: str, *extra: str) -> Any:
-    args = ["preference", "mine", str(path), "--judge", judge, "--samples", "4"]
+    args = ["preference", "mine", str(path), "--judge", judge, "--samples", "4", "--seed", "0"]
     args += ["--max-new-tokens", "12", "--temp", "1.5", "--replace", "--json", *extra]
     return runner.invoke(app, args)
 

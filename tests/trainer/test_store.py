@@ -53,6 +53,7 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
         "0003_preference_mining",
         "0004_documents",
         "0005_run_owner",
+        "0006_mining_seed",
     ]
 
 

@@ -240,12 +240,15 @@ class MetricsDB:
         write_mode: str,
         duration_s: float,
         pairs: list[tuple[str, str, float, float]],
+        seed: int | None = None,
     ) -> int:
-        """One mining event and its pairs (section_id, prompt, chosen, rejected scores)."""
+        """One mining event and its pairs (section_id, prompt, chosen, rejected scores),
+        with the sampling seed that reproduces it."""
         with self.connection:
             cursor = self.connection.execute(
                 "INSERT INTO preference_mining (run_id, judge, samples, prompts_seen, pairs_mined,"
-                " skipped, threshold, write_mode, duration_s, at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " skipped, threshold, write_mode, duration_s, at, seed)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id,
                     judge,
@@ -257,6 +260,7 @@ class MetricsDB:
                     write_mode,
                     duration_s,
                     now(),
+                    seed,
                 ),
             )
             event_id = int(cursor.lastrowid or 0)

@@ -100,6 +100,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE runs ADD COLUMN owner_started TEXT;
         """,
     ),
+    (
+        "0006_mining_seed",
+        """
+        ALTER TABLE preference_mining ADD COLUMN seed INTEGER;
+        """,
+    ),
 )
 
 
