@@ -258,19 +258,24 @@ def _open_as_rank(path: Path) -> tuple[LoadedDocument, Any, Any]:
 def _launch_mining(
     path: Path, launch: LaunchOptions, argv: list[str], sections: tuple[str, ...]
 ) -> int:
-    """Start the ranks of `dlm preference mine` under torchrun; node 0 checks the adapter."""
-    from trainer.mining.document import adapter_run
-    from trainer.mining.miner import check_sections
-
+    """Start the ranks of `dlm preference mine` under torchrun; node 0 checks first."""
     store = None
     if launch.node_rank == 0:
         loaded, store = _open(path)
-        check_sections(loaded.document, sections, str(path))
-        adapter_run(store, str(path))
+        _preflight(loaded, store, path, sections)
     else:
         load_valid_document(path)
     failure = "Mining failed: nothing was staged or written."
     return launch_ranks(launch, argv, store=store, wait=True, failure=failure)
+
+
+def _preflight(loaded: LoadedDocument, store: Any, path: Path, sections: tuple[str, ...]) -> None:
+    """What node 0 checks before any rank starts: the sections exist, an adapter exists."""
+    from trainer.mining.document import adapter_run
+    from trainer.mining.miner import check_sections
+
+    check_sections(loaded.document, sections, str(path))
+    adapter_run(store, str(path))
 
 
 def _print_edits(loaded: LoadedDocument, change: Change[list[str]], as_json: bool) -> None:

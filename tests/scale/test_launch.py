@@ -157,9 +157,7 @@ def test_mining_command_reaches_the_ranks_whole(
         "dlm.commands.preference.launch_ranks", lambda o, argv, **k: captured.append(argv) or 0
     )
     monkeypatch.setattr("dlm.commands.preference._open", lambda path: (None, None))
-    monkeypatch.setattr(
-        "trainer.mining.document.adapter_run", lambda store, document: ("v0001", None)
-    )
+    monkeypatch.setattr("dlm.commands.preference._preflight", lambda *args: None)
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(
         app,
