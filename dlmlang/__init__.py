@@ -8,6 +8,7 @@ from dlmlang.document import Document, parse, parse_bytes, parse_section_text
 from dlmlang.frontmatter import Frontmatter, PreferenceConfig, TrainingConfig
 from dlmlang.marker import Marker
 from dlmlang.positions import Position, Range
+from dlmlang.provenance import HarvestMarker, SynthMarker
 from dlmlang.sections import PreferenceTriple, QAPair, Section, SectionKind
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Document",
     "Fix",
     "Frontmatter",
+    "HarvestMarker",
     "Marker",
     "Position",
     "PreferenceConfig",
@@ -26,6 +28,7 @@ __all__ = [
     "Section",
     "SectionKind",
     "Severity",
+    "SynthMarker",
     "TrainingConfig",
     "parse",
     "parse_bytes",

@@ -170,6 +170,10 @@ def next_header(section: Section, lines: Sequence[str], line: int) -> str | None
     return order[above[-1] if above else None]
 
 
+_PROBE = {"### Q !probe": "### Q"}
+"""A probe question opens a pair as `### Q` does."""
+
+
 def headers_of(section: Section, lines: Sequence[str]) -> list[tuple[int, str]]:
     """(line, header) of each `### ...` header of an instruction or preference section,
     in order; lines inside code blocks are text, not headers."""
@@ -183,8 +187,8 @@ def headers_of(section: Section, lines: Sequence[str]) -> list[tuple[int, str]]:
         text = lines[at]
         if text.startswith("```"):
             in_code = not in_code
-        elif not in_code and text.rstrip() in order:
-            found.append((at, text.rstrip()))
+        elif not in_code and (header := _PROBE.get(text.rstrip(), text.rstrip())) in order:
+            found.append((at, header))
     return found
 
 

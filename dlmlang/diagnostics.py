@@ -69,6 +69,12 @@ _RULES: tuple[Rule, ...] = (
     Rule("DLM067", Severity.ERROR, "auto-mined marker outside a preference section"),
     Rule("DLM068", Severity.ERROR, "auto-mined marker not on the first line after the fence"),
     Rule("DLM069", Severity.WARNING, "chosen score lower than rejected score"),
+    Rule("DLM070", Severity.ERROR, "malformed synthesis or harvest marker"),
+    Rule("DLM071", Severity.ERROR, "synthesis marker synth_at is not an ISO-8601 date-time"),
+    Rule("DLM072", Severity.ERROR, "synthesis marker source_section_id is not a section id"),
+    Rule("DLM073", Severity.ERROR, "synthesis marker teacher or strategy empty"),
+    Rule("DLM074", Severity.ERROR, "synthesis marker outside an instruction section"),
+    Rule("DLM075", Severity.ERROR, "synthesis or harvest marker not right after the fence"),
 )
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

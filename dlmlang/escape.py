@@ -8,10 +8,13 @@ import re
 _TOGGLE = re.compile(r"```")
 _ESCAPED_TOGGLE = re.compile(r"\\+```")
 # Structure in every context, possibly already preceded by backslashes.
-_ANYWHERE = r"\\*(?:::[A-Za-z0-9_#-]+::$|::(?:image|audio)(?:[ \t].*)?::$|```|<!-- dlm-auto-mined)"
+_ANYWHERE = (
+    r"\\*(?:::[A-Za-z0-9_#-]+::$|::(?:image|audio)(?:[ \t].*)?::$|```"
+    r"|<!-- dlm-auto-(?:mined|synth|harvest))"
+)
 _STRUCTURE = {
     "prose": re.compile(_ANYWHERE),
-    "instruction": re.compile(_ANYWHERE + r"|\\*[ \t]*### [QA][ \t]*$"),
+    "instruction": re.compile(_ANYWHERE + r"|\\*[ \t]*### (?:Q(?: !probe)?|A)[ \t]*$"),
     "preference": re.compile(_ANYWHERE + r"|\\*[ \t]*### (?:Prompt|Chosen|Rejected)[ \t]*$"),
 }
 

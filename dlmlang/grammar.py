@@ -115,10 +115,10 @@ def malformed_marker_span(line: str) -> tuple[int, int]:
     terminals = {t.name: t.pattern.to_regexp() for t in parser().terminals}
     name = re.compile(terminals["ATTRIBUTE_NAME"])
     value = re.compile(terminals["ATTRIBUTE_VALUE"])
-    prefix = "<!-- dlm-auto-mined:"
-    if not line.startswith(prefix):
+    prefix = _MARKER_PREFIX.match(line)
+    if prefix is None:
         return 0, len(line)
-    position = len(prefix)
+    position = prefix.end()
     while (found := name.match(line, position)) and (pair := value.match(line, found.end())):
         position = pair.end()
     start = len(line) - len(line[position:].lstrip(" \t"))
@@ -128,6 +128,7 @@ def malformed_marker_span(line: str) -> tuple[int, int]:
     return start, following.start() if following else len(line)
 
 
+_MARKER_PREFIX = re.compile(r"<!-- dlm-auto-(?:mined|synth|harvest):")
 _NEXT_PART = re.compile(r"[ \t]+(?:[A-Za-z_][A-Za-z0-9_]*=|-->)")
 
 

@@ -67,7 +67,8 @@ def check_instruction(
             )
         else:
             _check_nonempty(f, problems, "DLM044")
-            pairs.append(QAPair(field_body(question.items), field_body(f.items)))
+            probe = question.raw.strip() == "### Q !probe"
+            pairs.append(QAPair(field_body(question.items), field_body(f.items), probe))
             question = None
     if question is not None:
         problems.append(_unanswered(question))

@@ -11,6 +11,7 @@ from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
 from dlmlang.grammar import Field, Item, RawSection, malformed_marker_span
 from dlmlang.marker import Marker, check_marker
 from dlmlang.positions import Range
+from dlmlang.provenance import HarvestMarker, SynthMarker, check_harvest, check_synth, marker_kind
 from dlmlang.section_bodies import check_instruction, check_preference, fence_range
 from dlmlang.sections import SECTION_TYPES, PreferenceTriple, QAPair, SectionKind
 from dlmlang.suggest import closest
@@ -28,6 +29,8 @@ class SectionParts(NamedTuple):
     pairs: tuple[QAPair, ...]
     triples: tuple[PreferenceTriple, ...]
     type_name: str
+    synth: SynthMarker | None
+    harvest: HarvestMarker | None
 
 
 @dataclass(slots=True)
@@ -48,14 +51,11 @@ def check_section(raw: RawSection, end_line: int) -> Checked:
     escaping and the marker."""
     problems: list[Diagnostic] = []
     kind, type_name, adapter = _check_fence(raw, problems)
-    marker: Marker | None = None
-    items = raw.items
-    marker_item: Item | None = None
-    if kind is SectionKind.PREFERENCE and items and items[0].kind == "marker":
-        marker_item = items[0]
-        items = items[1:]
-    if marker_item is not None:
-        marker = _check_marker_item(marker_item, problems)
+    lead = _marker_block(raw.items, kind) if kind in _TAKES else 0
+    markers = _Markers()
+    for item in raw.items[:lead]:
+        _check_leading_marker(item, markers, problems)
+    items = raw.items[lead:]
     for item in _all_items(items, raw.fields):
         if item.kind != "text":  # plain text runs have nothing to check
             _check_item(item, kind, problems)
@@ -69,8 +69,85 @@ def check_section(raw: RawSection, end_line: int) -> Checked:
         # Headers only exist in instruction and preference grammars.
         assert not raw.fields
     content = _content(items, raw.fields)
-    parts = SectionParts(kind, content, adapter, marker, pairs, triples, type_name)
+    parts = SectionParts(
+        kind,
+        content,
+        adapter,
+        markers.mined,
+        pairs,
+        triples,
+        type_name,
+        markers.synth,
+        markers.harvest,
+    )
     return Checked(parts, raw.fence is not None, problems, raw.line, end_line)
+
+
+@dataclass(slots=True)
+class _Markers:
+    """The markers read from the lines right after a fence (the last of a kind wins)."""
+
+    mined: Marker | None = None
+    synth: SynthMarker | None = None
+    harvest: HarvestMarker | None = None
+
+
+_TAKES = {
+    SectionKind.INSTRUCTION: ("synth", "harvest"),
+    SectionKind.PREFERENCE: ("mined", "harvest"),
+}
+
+
+def _marker_block(items: list[Item], kind: SectionKind) -> int:
+    """How many items right after the fence are markers this kind of section takes (left
+    out of the content, in any order); the first other line ends them."""
+    takes = _TAKES[kind]
+    count = 0
+    while (
+        count < len(items)
+        and items[count].kind == "marker"
+        and marker_kind(items[count].text) in takes
+    ):
+        count += 1
+    return count
+
+
+def _check_leading_marker(item: Item, markers: _Markers, problems: list[Diagnostic]) -> None:
+    if marker_kind(item.text) == "mined":
+        markers.mined = _check_marker_item(item, problems)
+        return
+    found = _check_provenance(item, problems)
+    if isinstance(found, SynthMarker):
+        markers.synth = found
+    elif isinstance(found, HarvestMarker):
+        markers.harvest = found
+
+
+def _check_provenance(item: Item, problems: list[Diagnostic]) -> SynthMarker | HarvestMarker | None:
+    """Check a synthesis or harvest marker line; the marker when it is valid."""
+    line = item.text[:-1]
+    line_range = Range.on_line(item.line, 0, len(line))
+    which = marker_kind(line)
+    if item.attributes is None:
+        start, end = malformed_marker_span(line)
+        fields = 'synth_teacher="..." synth_strategy="..." synth_at="..." source_section_id="..."'
+        form = fields if which == "synth" else 'source="..."'
+        problems.append(
+            diagnostic(
+                "DLM070",
+                f"The {_NAMES[which]} marker is malformed here: write it as "
+                f"`<!-- dlm-auto-{which}: {form} -->`, lowercase names, values in double quotes.",
+                Range.on_line(item.line, start, end),
+            )
+        )
+        return None
+    check = check_synth if which == "synth" else check_harvest
+    marker, found = check(item.attributes, line, line_range)
+    problems.extend(found)
+    return marker
+
+
+_NAMES = {"mined": "auto-mined", "synth": "synthesis", "harvest": "harvest"}
 
 
 def _all_items(items: list[Item], fields: list[Field]) -> list[Item]:
@@ -184,25 +261,7 @@ def _check_item(item: Item, kind: SectionKind, problems: list[Diagnostic]) -> No
             )
         )
     elif item.kind == "marker":
-        where = Range.on_line(item.line, 0, len(item.text) - 1)
-        if kind is SectionKind.PREFERENCE:
-            problems.append(
-                diagnostic(
-                    "DLM068",
-                    "An auto-mined marker must be the first line after the `::preference::` "
-                    "fence; move it there, or escape it with a leading `\\` to keep it as text.",
-                    where,
-                )
-            )
-        else:
-            problems.append(
-                diagnostic(
-                    "DLM067",
-                    "The auto-mined marker belongs only on `::preference::` sections; "
-                    "remove it, or escape it with a leading `\\` to keep it as text.",
-                    where,
-                )
-            )
+        _misplaced_marker(item, kind, problems)
     elif item.kind == "fence_like":
         _fence_like(item, problems)
     elif item.kind == "inline_header":
@@ -222,6 +281,51 @@ def _check_item(item: Item, kind: SectionKind, problems: list[Diagnostic]) -> No
                     Range.on_line(item.line, 0, len(line)),
                     fixed,
                 ),
+            )
+        )
+
+
+def _misplaced_marker(item: Item, kind: SectionKind, problems: list[Diagnostic]) -> None:
+    where = Range.on_line(item.line, 0, len(item.text) - 1)
+    which = marker_kind(item.text)
+    escape = "or escape it with a leading `\\` to keep it as text."
+    if which == "harvest" and kind in (SectionKind.PROSE, SectionKind.MEDIA, SectionKind.INVALID):
+        # Prose keeps a harvest marker as text, as DocumentLanguageModel does.
+        _check_provenance(item, problems)
+    elif which == "mined" and kind is SectionKind.PREFERENCE:
+        problems.append(
+            diagnostic(
+                "DLM068",
+                "An auto-mined marker must be the first line after the `::preference::` "
+                f"fence; move it there, {escape}",
+                where,
+            )
+        )
+    elif which == "mined":
+        problems.append(
+            diagnostic(
+                "DLM067",
+                f"The auto-mined marker belongs only on `::preference::` sections; remove it, "
+                f"{escape}",
+                where,
+            )
+        )
+    elif which == "synth" and kind is not SectionKind.INSTRUCTION:
+        problems.append(
+            diagnostic(
+                "DLM074",
+                f"The synthesis marker belongs only on `::instruction::` sections; remove it, "
+                f"{escape}",
+                where,
+            )
+        )
+    else:
+        problems.append(
+            diagnostic(
+                "DLM075",
+                f"A {_NAMES[which]} marker must stand in the lines right after the fence, "
+                f"before any blank line or text; move it there, {escape}",
+                where,
             )
         )
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from dlmlang.marker import Marker
 from dlmlang.positions import Range
+from dlmlang.provenance import HarvestMarker, SynthMarker
 
 SECTION_TYPES = ("prose", "instruction", "preference")
 
@@ -28,6 +29,8 @@ class QAPair:
 
     question: str
     answer: str
+    probe: bool = False
+    """Opened by `### Q !probe`: an evaluation prompt that also trains like any pair."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,10 @@ class Section:
     triples: tuple[PreferenceTriple, ...] = ()
     type_name: str = field(default="", compare=False)
     """The type as written in the fence (differs from `kind` for invalid ones)."""
+    synth: SynthMarker | None = None
+    """The synthesis marker of an instruction section written by a teacher."""
+    harvest: HarvestMarker | None = None
+    """The harvest marker of an instruction or preference section."""
     range: Range = field(default=Range.on_line(0, 0, 0), compare=False)
     """Whole lines, from the fence (or first prose line) to the next section."""
     source: str | None = field(default=None, compare=False, repr=False)
@@ -63,6 +70,11 @@ class Section:
     def auto_mined(self) -> bool:
         """True for a section written by `dlm preference mine`."""
         return self.marker is not None
+
+    @property
+    def auto_synth(self) -> bool:
+        """True for an instruction section with a synthesis marker."""
+        return self.synth is not None
 
     @property
     def section_id(self) -> str:

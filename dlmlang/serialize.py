@@ -15,6 +15,7 @@ from dlmlang.document import BOM, Document
 from dlmlang.escape import escape_body
 from dlmlang.frontmatter import Frontmatter, PreferenceConfig, PreferenceHyperparams, TrainingConfig
 from dlmlang.marker import Marker, render_marker
+from dlmlang.provenance import HarvestMarker, SynthMarker, render_harvest, render_synth
 from dlmlang.sections import PreferenceTriple, QAPair, Section, SectionKind
 
 
@@ -49,6 +50,10 @@ def render_section(section: Section, *, lead: bool = False) -> str:
         if lead and section.kind is SectionKind.PROSE and not suffix
         else (f"::{section.kind.value}{suffix}::\n")
     )
+    if section.harvest is not None:
+        head += render_harvest(section.harvest) + "\n"
+    if section.synth is not None:
+        head += render_synth(section.synth) + "\n"
     if section.marker is not None:
         head += render_marker(section.marker) + "\n"
     # Content ends with one blank line (see the builders), hence two LFs.
@@ -79,13 +84,25 @@ def prose_section(text: str, adapter: str | None = None) -> Section:
     return Section(SectionKind.PROSE, body + "\n", adapter=adapter)
 
 
-def instruction_section(pairs: Iterable[QAPair], adapter: str | None = None) -> Section:
-    """An instruction section holding `pairs` (each body trimmed of blank lines)."""
-    clean = tuple(QAPair(_field(p.question), _field(p.answer)) for p in pairs)
+def instruction_section(
+    pairs: Iterable[QAPair],
+    adapter: str | None = None,
+    synth: SynthMarker | None = None,
+    harvest: HarvestMarker | None = None,
+) -> Section:
+    """An instruction section holding `pairs` (each body trimmed of blank lines), with the
+    synthesis and harvest markers if given."""
+    clean = tuple(QAPair(_field(p.question), _field(p.answer), p.probe) for p in pairs)
     if not clean:
         raise ValueError("an instruction section needs at least one pair")
-    section = Section(SectionKind.INSTRUCTION, "", adapter=adapter, pairs=clean)
+    section = Section(
+        SectionKind.INSTRUCTION, "", adapter=adapter, pairs=clean, synth=synth, harvest=harvest
+    )
     return _with_content(section)
+
+
+def _question(pair: QAPair) -> str:
+    return "### Q !probe" if pair.probe else "### Q"
 
 
 def preference_section(
@@ -117,6 +134,8 @@ def _with_content(section: Section) -> Section:
         section.pairs,
         section.triples,
         section.kind.value,
+        section.synth,
+        section.harvest,
     )
 
 
@@ -128,7 +147,7 @@ def _body(section: Section, *, escaped: bool) -> str:
 
     if section.kind is SectionKind.INSTRUCTION and section.pairs:
         return "\n\n".join(
-            f"### Q\n{text(p.question)}\n### A\n{text(p.answer)}" for p in section.pairs
+            f"{_question(p)}\n{text(p.question)}\n### A\n{text(p.answer)}" for p in section.pairs
         )
     if section.kind is SectionKind.PREFERENCE and section.triples:
         return "\n\n".join(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from dlmlang import Position, Range, Section, SectionKind
 from dlmlang.context import pair_starts, spec_at
+from dlmlang.marker import MARKER_PREFIX
+from dlmlang.provenance import HARVEST_PREFIX, SYNTH_PREFIX, marker_kind
 from lsp.positions import from_client, to_client_range
 from lsp.state import Snapshot
 
@@ -27,8 +30,9 @@ def hover_text(snapshot: Snapshot, position: Position) -> tuple[str, int] | None
         return None
     if position.line == section.range.start.line:
         return _fence_hover(section), position.line
-    if section.marker is not None and position.line == section.range.start.line + 1:
-        return _marker_hover(section), position.line
+    provenance = _provenance_hover(section, snapshot.lines[position.line])
+    if provenance is not None and _in_marker_lines(section, snapshot.lines, position.line):
+        return provenance, position.line
     starts = pair_starts(section, snapshot.lines)
     if position.line in starts:
         return _pair_hover(section, starts.index(position.line), len(starts)), position.line
@@ -74,6 +78,34 @@ def _fence_hover(section: Section) -> str:
     elif section.kind is SectionKind.PROSE:
         lines.append("Plain text: continued pretraining in SFT.")
     return "\n\n".join(lines)
+
+
+def _in_marker_lines(section: Section, lines: Sequence[str], line: int) -> bool:
+    """Whether `line` is among the marker lines right under the fence."""
+    first = section.range.start.line + 1
+    return all(lines[n].startswith("<!-- dlm-auto-") for n in range(first, line + 1))
+
+
+def _provenance_hover(section: Section, line: str) -> str | None:
+    """What the marker on `line` says, when it is one of the section's valid markers."""
+    if marker_kind(line) == "mined" and line.startswith(MARKER_PREFIX) and section.marker:
+        return _marker_hover(section)
+    if line.startswith(SYNTH_PREFIX) and section.synth is not None:
+        synth = section.synth
+        return "\n\n".join(
+            [
+                f"**Synthesized** by teacher `{synth.synth_teacher}` "
+                f"(strategy `{synth.synth_strategy}`) on {synth.synth_at}",
+                f"drawn from section `{synth.source_section_id}`; the marker is provenance, "
+                "not part of the section id, and the pairs train like hand-written ones",
+            ]
+        )
+    if line.startswith(HARVEST_PREFIX) and section.harvest is not None:
+        return (
+            f"**Harvested** from `{section.harvest.source}`: written back from a probe "
+            "report; the marker is provenance, not part of the section id"
+        )
+    return None
 
 
 def _marker_hover(section: Section) -> str:

@@ -61,6 +61,10 @@ def document_symbols(snapshot: Snapshot) -> list[types.DocumentSymbol]:
         detail = f"{section.kind.value} {section.section_id}"
         if section.auto_mined:
             detail += " (auto-mined)"
+        if section.auto_synth:
+            detail += " (synthesized)"
+        if section.harvest is not None:
+            detail += " (harvested)"
         symbols.append(
             types.DocumentSymbol(
                 name=section_title(section),

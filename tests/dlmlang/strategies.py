@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import strategies as st
 
 from dlmlang import Frontmatter, Marker, PreferenceTriple, QAPair, Section
+from dlmlang.provenance import HarvestMarker, SynthMarker
 from dlmlang.serialize import instruction_section, preference_section, prose_section
 
 FRONTMATTER = "---\ndlm_id: 01JQ7Z0000000000000000000A\nbase_model: smollm2-135m\n---\n"
@@ -43,6 +44,17 @@ TRICKY_LINES = [
     'judge_score_rejected="0.1" mined_at="2026-04-23T18:42:11Z" mined_run_id="7" -->',
     '<!-- dlm-auto-mined: judge_name="a" judge_name="b" -->',
     "<!-- dlm-auto-mined: broken",
+    '<!-- dlm-auto-synth: synth_teacher="self" synth_strategy="extraction" '
+    'synth_at="2026-04-23T18:42:11Z" source_section_id="0123456789abcdef" -->',
+    '<!-- dlm-auto-synth: synth_teacher="self"  -->',
+    "<!-- dlm-auto-synth: broken",
+    '<!-- dlm-auto-harvest: source="run_3_sway" -->',
+    '<!-- dlm-auto-harvest: source="x" extra="y" -->',
+    '\\<!-- dlm-auto-harvest: source="x" -->',
+    "### Q !probe",
+    "  ### Q !probe ",
+    "### Q !probes",
+    "\\### Q !probe",
     "---",
     "plain text",
     "héllo 😀 世界",
@@ -92,14 +104,32 @@ marker = st.builds(
     ),
     mined_run_id=st.integers(1, 10**6),
 )
+synth = st.builds(
+    SynthMarker,
+    synth_teacher=st.from_regex(r"[a-z][a-z0-9:/_-]{0,10}", fullmatch=True),
+    synth_strategy=st.sampled_from(["extraction", "qa"]),
+    synth_at=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")),
+    source_section_id=st.from_regex(r"[0-9a-f]{16}", fullmatch=True),
+)
+harvest = st.builds(
+    HarvestMarker,
+    source=st.text(
+        st.characters(exclude_characters='"', exclude_categories=("Cs", "Cc", "Zl", "Zp")),
+        max_size=10,
+    ),
+)
 adapter = st.one_of(st.none(), st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True))
 
 section: st.SearchStrategy[Section] = st.one_of(
     st.builds(prose_section, field_text, adapter),
     st.builds(
         instruction_section,
-        st.lists(st.builds(QAPair, field_text, field_text), min_size=1, max_size=3),
+        st.lists(st.builds(QAPair, field_text, field_text, st.booleans()), min_size=1, max_size=3),
         adapter,
+        st.one_of(st.none(), synth),
+        st.one_of(st.none(), harvest),
     ),
     st.builds(
         preference_section,

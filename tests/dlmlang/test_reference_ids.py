@@ -24,6 +24,7 @@ FIXTURES = sorted((ROOT / "tests" / "fixtures").rglob("*.dlm"))
 # structural line is our addition; the reference keeps the backslash).
 DIFFERENT_IDS = {
     "tests/fixtures/valid/escapes.dlm": "backslash escapes are ours (docs/format.md)",
+    "tests/fixtures/valid/provenance_escapes.dlm": "backslash escapes are ours (docs/format.md)",
     "tests/fixtures/diagnostics/DLM060_malformed_marker.dlm": (
         "a malformed marker line is still the marker to us (an error, left out of the "
         "content); the reference keeps a line without ` -->` as text"
@@ -40,6 +41,18 @@ DIFFERENT_VERDICTS = {
     ),
     "tests/fixtures/diagnostics/DLM065_offset_without_colon.dlm": (
         "mined_at needs a `Z` or `±hh:mm` offset (docs/format.md); the reference takes `+0200`"
+    ),
+    "tests/fixtures/diagnostics/DLM070_harvest_marker_spacing.dlm": (
+        "a harvest marker spaced otherwise than the reference's one form is an error here "
+        "(docs/format.md); the reference keeps it as text"
+    ),
+    "tests/fixtures/diagnostics/DLM074_synthesis_marker_on_preference.dlm": (
+        "a synthesis marker on a preference section is an error here; the reference reads "
+        "the section's bodies only when training"
+    ),
+    "tests/fixtures/diagnostics/DLM075_marker_after_blank_line.dlm": (
+        "a synthesis marker below a blank line is an error here; the reference reads the "
+        "section's bodies only when training"
     ),
     "tests/fixtures/valid/full_frontmatter.dlm": (
         "`max_steps`, `replay` and `learning_rate: auto` are ours (docs/format.md); the reference "
