@@ -85,48 +85,7 @@ def check_marker(
     attributes: list[MarkerAttribute], line_range: Range
 ) -> tuple[Marker | None, list[Diagnostic]]:
     """Validate well-formed marker attributes. Returns the marker when all are valid."""
-    problems: list[Diagnostic] = []
-    values: dict[str, str] = {}
-    ranges: dict[str, Range] = {}
-    for attribute in attributes:
-        if attribute.name in values:
-            problems.append(
-                diagnostic(
-                    "DLM061",
-                    f"Marker attribute `{attribute.name}` is given twice; keep one.",
-                    attribute.range,
-                )
-            )
-        elif attribute.name not in ATTRIBUTES:
-            match = closest(attribute.name, ATTRIBUTES)
-            given = {a.name for a in attributes}
-            fixes = (
-                (_rewrite(match, attribute.value, attribute.range, f"Rename to `{match}`"),)
-                if match is not None and match not in given
-                else ()
-            )
-            problems.append(
-                diagnostic(
-                    "DLM062",
-                    f"Unknown marker attribute `{attribute.name}`."
-                    f"{did_you_mean(attribute.name, ATTRIBUTES)} "
-                    f"The marker takes {', '.join(ATTRIBUTES)}.",
-                    attribute.range,
-                    *fixes,
-                )
-            )
-        else:
-            values[attribute.name] = attribute.value
-            ranges[attribute.name] = attribute.range
-    missing = [name for name in ATTRIBUTES if name not in values]
-    if missing:
-        problems.append(
-            diagnostic(
-                "DLM063",
-                f"The auto-mined marker needs all five attributes; missing: {', '.join(missing)}.",
-                line_range,
-            )
-        )
+    values, ranges, problems = read_attributes(attributes, ATTRIBUTES, "auto-mined", line_range)
     chosen = _score(values, ranges, "judge_score_chosen", problems)
     rejected = _score(values, ranges, "judge_score_rejected", problems)
     mined_at = _timestamp(values, ranges, problems)
@@ -147,6 +106,57 @@ def check_marker(
     assert run_id is not None
     name = _DECODE.sub(lambda m: _DECODED[m.group(0)], values["judge_name"])
     return Marker(name, chosen, rejected, mined_at, run_id), problems
+
+
+def read_attributes(
+    attributes: list[MarkerAttribute], names: tuple[str, ...], what: str, line_range: Range
+) -> tuple[dict[str, str], dict[str, Range], list[Diagnostic]]:
+    """The values and ranges of a marker's attributes, every marker kind alike: DLM061 for
+    a repeated one, DLM062 for an unknown one (with a rename fix when one name is close
+    and not given), DLM063 for the missing ones."""
+    problems: list[Diagnostic] = []
+    values: dict[str, str] = {}
+    ranges: dict[str, Range] = {}
+    given = {attribute.name for attribute in attributes}
+    for attribute in attributes:
+        if attribute.name in values:
+            problems.append(
+                diagnostic(
+                    "DLM061",
+                    f"Marker attribute `{attribute.name}` is given twice; keep one.",
+                    attribute.range,
+                )
+            )
+        elif attribute.name not in names:
+            match = closest(attribute.name, names)
+            fixes = (
+                (_rewrite(match, attribute.value, attribute.range, f"Rename to `{match}`"),)
+                if match is not None and match not in given
+                else ()
+            )
+            problems.append(
+                diagnostic(
+                    "DLM062",
+                    f"Unknown {what} marker attribute `{attribute.name}`."
+                    f"{did_you_mean(attribute.name, names)} "
+                    f"The marker takes {', '.join(names)}.",
+                    attribute.range,
+                    *fixes,
+                )
+            )
+        else:
+            values[attribute.name] = attribute.value
+            ranges[attribute.name] = attribute.range
+    missing = [name for name in names if name not in values]
+    if missing:
+        problems.append(
+            diagnostic(
+                "DLM063",
+                f"The {what} marker needs {', '.join(names)}; missing: {', '.join(missing)}.",
+                line_range,
+            )
+        )
+    return values, ranges, problems
 
 
 def _score(

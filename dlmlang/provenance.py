@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
-from dlmlang.marker import MarkerAttribute
+from dlmlang.marker import MarkerAttribute, read_attributes
 from dlmlang.positions import Range
-from dlmlang.suggest import did_you_mean
 
 SYNTH_ATTRIBUTES = ("synth_teacher", "synth_strategy", "synth_at", "source_section_id")
 HARVEST_ATTRIBUTES = ("source",)
@@ -71,7 +70,7 @@ def check_synth(
     attributes: list[MarkerAttribute], line: str, line_range: Range
 ) -> tuple[SynthMarker | None, list[Diagnostic]]:
     """Validate a well-formed synthesis marker line (no line ending)."""
-    values, problems = _attributes(attributes, SYNTH_ATTRIBUTES, "synthesis", line_range)
+    values, _, problems = read_attributes(attributes, SYNTH_ATTRIBUTES, "synthesis", line_range)
     if "synth_at" in values and not _iso(values["synth_at"]):
         problems.append(
             diagnostic(
@@ -112,51 +111,13 @@ def check_harvest(
     attributes: list[MarkerAttribute], line: str, line_range: Range
 ) -> tuple[HarvestMarker | None, list[Diagnostic]]:
     """Validate a well-formed harvest marker line (no line ending)."""
-    values, problems = _attributes(attributes, HARVEST_ATTRIBUTES, "harvest", line_range)
+    values, _, problems = read_attributes(attributes, HARVEST_ATTRIBUTES, "harvest", line_range)
     if not problems:
         canonical = _canonical(attributes, "harvest")
         problems.extend(_spacing(line, line_range, _HARVEST_FORM, canonical))
     if problems:
         return None, problems
     return HarvestMarker(values["source"]), []
-
-
-def _attributes(
-    attributes: list[MarkerAttribute], names: tuple[str, ...], what: str, line_range: Range
-) -> tuple[dict[str, str], list[Diagnostic]]:
-    problems: list[Diagnostic] = []
-    values: dict[str, str] = {}
-    for attribute in attributes:
-        if attribute.name in values:
-            problems.append(
-                diagnostic(
-                    "DLM061",
-                    f"Marker attribute `{attribute.name}` is given twice; keep one.",
-                    attribute.range,
-                )
-            )
-        elif attribute.name not in names:
-            problems.append(
-                diagnostic(
-                    "DLM062",
-                    f"Unknown {what} marker attribute `{attribute.name}`."
-                    f"{did_you_mean(attribute.name, names)} "
-                    f"The marker takes {', '.join(names)}.",
-                    attribute.range,
-                )
-            )
-        else:
-            values[attribute.name] = attribute.value
-    missing = [name for name in names if name not in values]
-    if missing:
-        problems.append(
-            diagnostic(
-                "DLM063",
-                f"The {what} marker needs {', '.join(names)}; missing: {', '.join(missing)}.",
-                line_range,
-            )
-        )
-    return values, problems
 
 
 def _spacing(line: str, line_range: Range, form: re.Pattern[str], fixed: str) -> list[Diagnostic]:
