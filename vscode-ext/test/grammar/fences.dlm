@@ -25,7 +25,7 @@ A.
 ::prose#a_name_that_is_far_too_long_for_dlm::
 <!--    ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ meta.section.prose.dlm invalid.illegal.adapter.dlm
 ::prose#::
-<!--   ^ meta.section.prose.dlm punctuation.separator.adapter.dlm
+<!--   ^ meta.section.prose.dlm invalid.illegal.adapter.dlm
 ::image src="figure.png"::
 <!-- <~~----- meta.section.media.dlm meta.fence.dlm keyword.control.section.media.dlm
 <!--   ^^^^^^^^^^^^^^^^^ meta.section.media.dlm string.unquoted.media.dlm
