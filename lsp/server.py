@@ -35,6 +35,10 @@ class Settings:
     samples: int = 4
     threshold: float | None = None
     max_pairs: int | None = None
+    judge_url: str | None = None
+    """`api:` judges: the OpenAI-compatible API base (`--judge-url`)."""
+    rubric: str | None = None
+    """`api:` judges: the rubric file (`--rubric`)."""
     dlm_command: list[str] = field(default_factory=default_command)
     """How to run `dlm` (the server reaches the store only through it)."""
     judge_origin: JudgeOrigin = field(default_factory=JudgeOrigin)
@@ -61,6 +65,11 @@ class Settings:
         if "maxPairs" in options:
             pairs = _number(options["maxPairs"])
             settings.max_pairs = int(pairs) if pairs is not None and pairs >= 1 else None
+        for key, name in (("judgeUrl", "judge_url"), ("rubric", "rubric")):
+            if key in options:
+                value = options[key]
+                text = value.strip() if isinstance(value, str) else ""
+                setattr(settings, name, text or None)
         command = options.get("dlmCommand")
         if isinstance(command, list) and command and all(isinstance(c, str) for c in command):
             settings.dlm_command = list(command)
@@ -74,6 +83,10 @@ class Settings:
             arguments += ["--threshold", repr(self.threshold)]
         if self.max_pairs is not None:
             arguments += ["--max-pairs", str(self.max_pairs)]
+        if self.judge_url is not None:
+            arguments += ["--judge-url", self.judge_url]
+        if self.rubric is not None:
+            arguments += ["--rubric", self.rubric]
         return arguments
 
 

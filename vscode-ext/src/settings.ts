@@ -12,6 +12,10 @@ export interface ServerOptions {
   threshold: number | null;
   /** null: keep every mined pair. */
   maxPairs: number | null;
+  /** `api:` judges: the OpenAI-compatible API base; null: none. */
+  judgeUrl: string | null;
+  /** `api:` judges: the rubric file; null: the default rubric. */
+  rubric: string | null;
 }
 
 /** The raw values of the `dlm.*` settings, as VS Code returns them. */
@@ -21,10 +25,12 @@ export interface RawSettings {
   samples?: unknown;
   threshold?: unknown;
   maxPairs?: unknown;
+  judgeUrl?: unknown;
+  rubric?: unknown;
 }
 
 /** The setting keys, relative to the `dlm` section, that reach the server. */
-export const SERVER_SETTING_KEYS = ['diagnosticsDelay', 'judge', 'samples', 'threshold', 'maxPairs'] as const;
+export const SERVER_SETTING_KEYS = ['diagnosticsDelay', 'judge', 'samples', 'threshold', 'maxPairs', 'judgeUrl', 'rubric'] as const;
 
 /** The server's defaults (lsp/server.py `Settings`). */
 export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze({
@@ -33,6 +39,8 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   samples: 4,
   threshold: null,
   maxPairs: null,
+  judgeUrl: null,
+  rubric: null,
 });
 
 /** Options for the server plus one message per rejected or doubtful value. */
@@ -41,7 +49,8 @@ export interface SettingsResult {
   problems: string[];
 }
 
-const JUDGE_FORMS = '`sway`, `sway:logprob`, `hf:<model>` or `cli:<command>`';
+const JUDGE_FORMS =
+  '`sway`, `sway:logprob`, `hf:<model>`, `prm:<model>`, `reward`, `ensemble:<file.yaml>`, `py:<module>:<Class>`, `api:<model>` or `cli:<command>`';
 
 /** Validate raw `dlm.*` settings and map them to the server's options. */
 export function serverOptions(raw: RawSettings): SettingsResult {
@@ -91,12 +100,29 @@ export function serverOptions(raw: RawSettings): SettingsResult {
     }
   }
 
+  for (const key of ['judgeUrl', 'rubric'] as const) {
+    const value = raw[key];
+    if (value === undefined || value === null || value === '') {
+      continue;
+    }
+    if (typeof value === 'string' && value.trim() !== '') {
+      options[key] = value.trim();
+    } else {
+      problems.push(rejected(`dlm.${key}`, value, 'a text value, or empty', 'none'));
+    }
+  }
+  if (options.judgeUrl !== null && !/^https?:\/\/\S+$/.test(options.judgeUrl)) {
+    problems.push(`\`dlm.judgeUrl\` is ${JSON.stringify(options.judgeUrl)}; it must be an http:// or https:// URL such as http://127.0.0.1:8080/v1.`);
+  }
+  if (options.judge.startsWith('api:') && options.judgeUrl === null) {
+    problems.push('`dlm.judge` is an `api:` judge, which needs `dlm.judgeUrl` (the API base of an OpenAI-compatible server); mining will fail until it is set.');
+  }
   return { options, problems };
 }
 
-/** Whether `judge` has one of the selector forms the miner accepts. */
+/** Whether `judge` has one of the selector forms the miner accepts (docs/judges.md). */
 export function isKnownJudge(judge: string): boolean {
-  return judge === 'sway' || judge === 'sway:logprob' || /^(?:hf|cli):\S/.test(judge);
+  return ['sway', 'sway:logprob', 'reward'].includes(judge) || /^(?:hf|prm|ensemble|py|api|cli):\S/.test(judge);
 }
 
 /** The `didChangeConfiguration` payload the server reads (its keys under `dlm`). */

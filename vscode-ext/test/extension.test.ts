@@ -185,6 +185,8 @@ describe('the bundled extension', () => {
       samples: 6,
       threshold: null,
       maxPairs: null,
+      judgeUrl: null,
+      rubric: null,
       judgeFromWorkspace: false,
       workspaceTrusted: true,
     });
@@ -209,7 +211,19 @@ describe('the bundled extension', () => {
     state.configurationListeners.forEach((listener) => listener({ affectsConfiguration: (section) => section === 'dlm' || section === 'dlm.samples' }));
     await until(() => received('workspace/didChangeConfiguration').length > 0, 'didChangeConfiguration');
     assert.deepEqual(received('workspace/didChangeConfiguration')[0]?.params, {
-      settings: { dlm: { diagnosticsDelay: 0.2, judge: 'hf:./rm', samples: 8, threshold: null, maxPairs: 3, judgeFromWorkspace: false, workspaceTrusted: true } },
+      settings: {
+        dlm: {
+          diagnosticsDelay: 0.2,
+          judge: 'hf:./rm',
+          samples: 8,
+          threshold: null,
+          maxPairs: 3,
+          judgeUrl: null,
+          rubric: null,
+          judgeFromWorkspace: false,
+          workspaceTrusted: true,
+        },
+      },
     });
 
     // Mine at cursor: the server's code action at the cursor gives the section; progress shows in the status bar.

@@ -15,7 +15,7 @@ describe('serverOptions', () => {
   it('maps valid settings to the keys the server reads', () => {
     const result = serverOptions({ judge: ' hf:./reward-model ', samples: 6, threshold: 0.25, maxPairs: 3, diagnosticsDelay: 0 });
     assert.deepEqual(result, {
-      options: { judge: 'hf:./reward-model', samples: 6, threshold: 0.25, maxPairs: 3, diagnosticsDelay: 0 },
+      options: { judge: 'hf:./reward-model', samples: 6, threshold: 0.25, maxPairs: 3, diagnosticsDelay: 0, judgeUrl: null, rubric: null },
       problems: [],
     });
     assert.deepEqual(Object.keys(result.options).sort(), [...SERVER_SETTING_KEYS].sort());
@@ -49,12 +49,26 @@ describe('serverOptions', () => {
   });
 });
 
+describe('api: judge settings', () => {
+  it('passes the URL and rubric on, and says what an api: judge is missing', () => {
+    const result = serverOptions({ judge: 'api:qwen', judgeUrl: ' http://127.0.0.1:8080/v1 ', rubric: '/r.yaml' });
+    assert.equal(result.options.judgeUrl, 'http://127.0.0.1:8080/v1');
+    assert.equal(result.options.rubric, '/r.yaml');
+    assert.deepEqual(result.problems, []);
+    const missing = serverOptions({ judge: 'api:qwen' });
+    assert.match(missing.problems.join('\n'), /needs `dlm\.judgeUrl`/);
+    const bad = serverOptions({ judgeUrl: 'localhost:8080', rubric: 7 });
+    assert.equal(bad.problems.length, 2);
+    assert.equal(bad.options.rubric, null);
+  });
+});
+
 describe('isKnownJudge', () => {
   it('knows the selector forms of the miner', () => {
-    for (const judge of ['sway', 'sway:logprob', 'hf:org/model', 'cli:python judge.py']) {
+    for (const judge of ['sway', 'sway:logprob', 'hf:org/model', 'cli:python judge.py', 'prm:org/prm', 'reward', 'ensemble:judges.yaml', 'py:my_rewards:Brevity', 'api:qwen']) {
       assert.equal(isKnownJudge(judge), true, judge);
     }
-    for (const judge of ['Sway', 'sway:', 'hf:', 'cli: ', 'openai:gpt']) {
+    for (const judge of ['Sway', 'sway:', 'hf:', 'cli: ', 'openai:gpt', 'rewards', 'api:']) {
       assert.equal(isKnownJudge(judge), false, judge);
     }
   });
