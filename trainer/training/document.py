@@ -74,36 +74,18 @@ def run_phase(
     frontmatter = training.document.frontmatter
     assert frontmatter is not None, "a valid document has frontmatter"
     placement = training.placement
-    if phase == "sft":
-        settings = SFTSettings.from_training(
-            frontmatter.training,
-            precision=placement.precision,
-            device=placement.kind,
-            max_steps=training.max_steps,
-            seed=training.seed,
-        )
-        request = SFTRequest(
-            training.document,
-            training.document_bytes,
-            settings,
-            training.model_dir,
-            frontmatter.base_model,
-            fresh=training.fresh,
-        )
-        return run_sft(request, store, events, world)
-    preference = PreferenceSettings.from_training(
+    kind = SFTSettings if phase == "sft" else PreferenceSettings
+    settings = kind.from_training(
         frontmatter.training,
         precision=placement.precision,
         device=placement.kind,
         max_steps=training.max_steps,
         seed=training.seed,
     )
-    preference_request = PreferenceRequest(
-        training.document,
-        training.document_bytes,
-        preference,
-        training.model_dir,
-        frontmatter.base_model,
-        include_mined=training.include_mined,
-    )
-    return run_preference(preference_request, store, events, world)
+    parts = (training.document, training.document_bytes)
+    where = (training.model_dir, frontmatter.base_model)
+    if isinstance(settings, SFTSettings):
+        request = SFTRequest(*parts, settings, *where, fresh=training.fresh)
+        return run_sft(request, store, events, world)
+    preference = PreferenceRequest(*parts, settings, *where, include_mined=training.include_mined)
+    return run_preference(preference, store, events, world)
