@@ -49,7 +49,8 @@ def main() -> None:
     model, tokenizer, placement = _load(options.device, options.model)
     from bench.gpu_busy import GpuBusy
     from trainer.generation.generate import Sampling
-    from trainer.judges.sway import SwayJudge
+    from trainer.rewards.sway import SwayRM
+    from trainer.rewards.wrappers import WithSystemPrompt
 
     sampling = Sampling(
         max_new_tokens=options.max_new_tokens,
@@ -58,7 +59,7 @@ def main() -> None:
         seed=0,
         samples=options.samples,
     )
-    judge = SwayJudge(model, tokenizer, system_prompt=SYSTEM_PROMPT)
+    judge = WithSystemPrompt(SwayRM(model, tokenizer), SYSTEM_PROMPT)
     judge.load()
     _ours(model, tokenizer, judge, prompts[:1], sampling)  # warm-up, not timed
     times: dict[str, list[float]] = {"ours": [], "baseline": []}
@@ -136,7 +137,7 @@ def _baseline(model: Any, tokenizer: Any, judge: Any, prompts: list[str], sampli
     import torch
 
     from trainer.generation.seeded_sampling import prompt_seed
-    from trainer.judges.base import JudgeItem
+    from trainer.rewards.base import conversation
     from trainer.training.rows import chat_messages
 
     started = time.perf_counter()
@@ -161,8 +162,8 @@ def _baseline(model: Any, tokenizer: Any, judge: Any, prompts: list[str], sampli
             candidates.append(tokenizer.decode(new, skip_special_tokens=True).strip())
         best = None
         for first, second in itertools.combinations(candidates, 2):
-            left = judge.score([JudgeItem(prompt, first)])[0].score
-            right = judge.score([JudgeItem(prompt, second)])[0].score
+            left = judge.score(conversation(prompt, first))
+            right = judge.score(conversation(prompt, second))
             margin = abs(left - right)
             best = margin if best is None else max(best, margin)
     return time.perf_counter() - started

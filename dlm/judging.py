@@ -1,5 +1,5 @@
 """`--judge` and its options as typer parameters, shared by `dlm preference mine` and
-`dlm prompt --best-of`; what they build is trainer.judges.settings's."""
+`dlm prompt --best-of`; what they build is trainer.rewards.settings's."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 DEFAULT_JUDGE = "sway"
 DEFAULT_MAX_OUTPUT = 1 << 20
-"""--judge-max-output's default (trainer.judges.base's, without importing the trainer)."""
+"""--judge-max-output's default (trainer.rewards.base's, without importing the trainer)."""
 DEFAULT_MAX_REASONING = 16384
 """--judge-max-reasoning's default."""
 JUDGE_HELP = (

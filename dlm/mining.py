@@ -18,7 +18,7 @@ from dlm.writer import Change, write_edits
 from trainer.generation.backends.choice import Backend, BackendChoice
 
 if TYPE_CHECKING:
-    from trainer.judges.settings import JudgeSettings
+    from trainer.rewards.settings import JudgeSettings
     from trainer.runtime.devices import Placement
     from trainer.runtime.distributed import World
 

@@ -15,7 +15,7 @@ from dlmlang.errors import DlmError
 from trainer.errors import NoAdapterError, StoreLockedError, TrainerError
 
 INTERNAL = {
-    # Caught inside their module and re-raised as a RewardError with the judge's name.
+    # Caught inside their module and re-raised as a JudgeError with the judge's name.
     "trainer.rewards.chat_api.EndpointError",
     "trainer.rewards.chat_api.BatchCancelledError",
 }

@@ -411,7 +411,7 @@ def mine(
     Example: dlm preference mine notes.dlm --nproc 2
     """
     from dlm.mining import VLLM_NPROC, MineOptions, run_mining
-    from trainer.judges.settings import JudgeSettings
+    from trainer.rewards.settings import JudgeSettings
 
     flags = JudgeSettings(
         judge,

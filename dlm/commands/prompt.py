@@ -32,7 +32,7 @@ from trainer.generation.backends.choice import Backend, BackendChoice
 
 if TYPE_CHECKING:
     from trainer.generation.best_of import BestOf
-    from trainer.judges.settings import JudgeSettings
+    from trainer.rewards.settings import JudgeSettings
 
 BEST_OF_TEMPERATURE = 0.7
 """Best-of-N samples at mining's temperature unless told: greedy answers would all agree."""
@@ -167,7 +167,7 @@ def _judge_flags(
 ) -> JudgeSettings | None:
     """The judge of --best-of N (N > 1); judge flags without it are a usage error."""
     if best_of > 1:
-        from trainer.judges.settings import JudgeSettings
+        from trainer.rewards.settings import JudgeSettings
 
         return JudgeSettings(
             judge or DEFAULT_JUDGE,

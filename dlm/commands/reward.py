@@ -15,8 +15,8 @@ from dlm.placement import DeviceOption
 from dlm.verbosity import note
 
 if TYPE_CHECKING:
-    from trainer.rewards.train import RankingCheck, RewardResult
     from trainer.training.preference_rows import PreferenceRow
+    from trainer.training.reward import RankingCheck, RewardResult
 
 app = typer.Typer(
     help="The document's own reward model, trained from its preference pairs.\n\n"
@@ -70,7 +70,7 @@ def train(
     if learning_rate is not None and not learning_rate > 0:
         raise CliError(f"--learning-rate must be above 0, not {learning_rate}.", code=EXIT_USAGE)
     loaded = load_valid_document(path)
-    from trainer.rewards.pairs import document_pairs, read_pairs_file
+    from trainer.training.reward_pairs import document_pairs, read_pairs_file
 
     extra = read_pairs_file(pairs) if pairs is not None else []
     if not document_pairs(loaded.document) and not extra:
@@ -129,11 +129,11 @@ def _run(
     set_offline()
     from dlm.progress import RichEvents
     from trainer.models import resolve_base_model
-    from trainer.rewards.train import RewardRequest, run_reward_training
-    from trainer.rewards.train_config import RewardSettings
     from trainer.runtime.devices import choose_placement
     from trainer.runtime.environment import configure_threads
     from trainer.store import Store, dlm_home
+    from trainer.training.reward import RewardRequest, run_reward_training
+    from trainer.training.reward_settings import RewardSettings
 
     home = dlm_home()
     frontmatter = loaded.frontmatter

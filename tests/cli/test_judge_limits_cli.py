@@ -18,7 +18,7 @@ from dlm.errors import exit_code
 from dlmlang.errors import UsageError
 from tests.cli.test_mine_cli import JUDGE
 from tests.cli.test_train_cli import write_document
-from trainer.judges.settings import JudgeSettings
+from trainer.rewards.settings import JudgeSettings
 
 runner = CliRunner()
 SECRET = "sk-do-not-save-me"
@@ -113,7 +113,7 @@ def test_judge_flags_without_best_of_are_usage_errors(trained: Path) -> None:
 
 def test_the_command_line_defaults_are_the_trainers() -> None:
     from dlm import judging
-    from trainer.judges import base
+    from trainer.rewards import base
 
     assert judging.DEFAULT_MAX_OUTPUT == base.DEFAULT_MAX_OUTPUT == 1 << 20
     assert judging.DEFAULT_MAX_REASONING == base.DEFAULT_MAX_REASONING == 16384

@@ -70,7 +70,7 @@ def loaded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
 
     import trainer.models
     import trainer.rewards.checkpoint
-    import trainer.rewards.train
+    import trainer.training.reward
 
     models: list[Any] = []
 
@@ -88,9 +88,9 @@ def loaded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
         recording(trainer.models.load_causal_lm, lambda r: r[0]),
     )
     monkeypatch.setattr(
-        trainer.rewards.train,
+        trainer.training.reward,
         "load_sequence_classifier",
-        recording(trainer.rewards.train.load_sequence_classifier, lambda r: r[0]),
+        recording(trainer.training.reward.load_sequence_classifier, lambda r: r[0]),
     )
     checkpoint = trainer.rewards.checkpoint.Checkpoint
     monkeypatch.setattr(

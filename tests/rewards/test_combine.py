@@ -14,8 +14,8 @@ from trainer.rewards.base import (
     PROBABILITY,
     RUBRIC_0_10,
     BaseRM,
+    JudgeError,
     Messages,
-    RewardError,
     conversation,
 )
 from trainer.rewards.cache import CACHE_FILE, CachedRM
@@ -54,7 +54,7 @@ class Flaky(Length):
     def score_batch(self, batch: Sequence[Messages], batch_size: int = 8) -> list[float]:
         if self.calls == 0:
             self.calls += 1
-            raise RewardError("flaky")
+            raise JudgeError("flaky")
         return super().score_batch(batch, batch_size)
 
 
@@ -91,7 +91,7 @@ def test_group_z_scores_and_their_fallbacks() -> None:
 
 
 def test_weights_must_be_positive() -> None:
-    with pytest.raises(RewardError, match="positive"):
+    with pytest.raises(JudgeError, match="positive"):
         EnsembleRM([(Length(), 0.0)])
 
 
@@ -113,7 +113,7 @@ def test_cache_hits_misses_and_fingerprint(tmp_path: Path) -> None:
 def test_failures_are_not_cached(tmp_path: Path) -> None:
     flaky = Flaky()
     cached = CachedRM(flaky, tmp_path)
-    with pytest.raises(RewardError, match="flaky"):
+    with pytest.raises(JudgeError, match="flaky"):
         cached.score_batch(GROUP)
     assert cached.score_batch(GROUP) == [1.0, 3.0, 2.0] and cached.misses == 3
 
@@ -151,13 +151,13 @@ def test_py_plugin_from_a_module_on_disk(tmp_path: Path, monkeypatch: pytest.Mon
     rm = load_plugin("my_rewards:Brevity?limit=2")
     assert rm.name == "py:my_rewards:Brevity?limit=2"
     assert rm.score_batch(GROUP) == [0.0, -1.0, 0.0]
-    with pytest.raises(RewardError, match="not a BaseRM subclass"):
+    with pytest.raises(JudgeError, match="not a BaseRM subclass"):
         load_plugin("my_rewards:NotOne")
-    with pytest.raises(RewardError, match="has no Missing"):
+    with pytest.raises(JudgeError, match="has no Missing"):
         load_plugin("my_rewards:Missing")
-    with pytest.raises(RewardError, match="no module named nowhere"):
+    with pytest.raises(JudgeError, match="no module named nowhere"):
         load_plugin("nowhere:Thing")
-    with pytest.raises(RewardError, match="must be a number"):
+    with pytest.raises(JudgeError, match="must be a number"):
         load_plugin("my_rewards:Broken").score_batch(GROUP)
     del sys.modules["my_rewards"]  # another test may write its own my_rewards.py
 
@@ -169,5 +169,5 @@ def test_ensemble_file(tmp_path: Path) -> None:
     assert ensemble.normalize == "group" and [w for _, w in ensemble.members] == [0.5, 1.0]
     assert ensemble.name == f"ensemble:{spec}"
     spec.write_text("members:\n  - weight: 1\n")
-    with pytest.raises(RewardError, match="needs `judge: <selector>`"):
+    with pytest.raises(JudgeError, match="needs `judge: <selector>`"):
         load_ensemble(spec, lambda selector: Length())

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from trainer.judges.base import JudgeItem
 from trainer.rewards.auto import AutoRM
-from trainer.rewards.base import RewardJudge, conversation
+from trainer.rewards.base import conversation
 
 CANDIDATES = [
     conversation("Who keeps the light?", "Morwenna Teague keeps Black Rock Light."),
@@ -89,11 +88,7 @@ def test_each_candidate_is_one_forward_row(kind: str, orm_dir: Path, token_prm_d
 
 def test_the_judge_scores_each_item_once_in_one_pass(orm_dir: Path, token_prm_dir: Path) -> None:
     rm = load("outcome", orm_dir, token_prm_dir)
-    judge = RewardJudge(rm, batch_size=4)
-    items = [JudgeItem(m[0]["content"], m[1]["content"]) for m in CANDIDATES]
     with counting_rows(rm) as rows:
-        judgements = judge.score(items)
+        details = rm.score_batch_details(CANDIDATES, batch_size=4)
     assert rows == [4, 3]
-    assert [j.score for j in judgements] == pytest.approx(
-        [rm.score(m) for m in CANDIDATES], abs=1e-4
-    )
+    assert [d.score for d in details] == pytest.approx([rm.score(m) for m in CANDIDATES], abs=1e-4)

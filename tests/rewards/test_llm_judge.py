@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from tests.rewards.fake_openai import FakeOpenAI, Reply, answer_of, verdict
-from trainer.judges.base import JudgeError, JudgeItem
-from trainer.rewards.base import RewardError, RewardJudge, conversation
+from trainer.rewards.base import JudgeError, conversation
 from trainer.rewards.chat_api import RetryPolicy, public_url
 from trainer.rewards.llm_judge import LLMJudge, load_api_rm
 from trainer.rewards.rubric import DEFAULT_RUBRIC, Rubric, parse_rubric, parse_verdict
+from trainer.rewards.wrappers import WithSystemPrompt
 
 FAST = RetryPolicy(max_retries=2, backoff_s=0.01, max_wait_s=2.0)
-ITEMS = [JudgeItem("What is the ferry called?", f"answer {i}") for i in range(3)]
+ITEMS = [conversation("What is the ferry called?", f"answer {i}") for i in range(3)]
 
 
 @pytest.fixture
@@ -43,19 +43,18 @@ def by_answer(replies: dict[str, Reply]) -> Any:
 def test_scores_in_order_with_reasoning(server: FakeOpenAI) -> None:
     server.responder = lambda body: verdict(int(answer_of(body)[-1]) + 2, "fine")
     rm = judge(server)
-    adapter = RewardJudge(rm)
-    adapter.load()
-    judgements = adapter.score(ITEMS)
-    assert [j.score for j in judgements] == [2.0, 3.0, 4.0]
-    assert {j.reasoning for j in judgements} == {"fine"}
-    assert adapter.name == "api:test" and adapter.default_threshold == 2.0
+    rm.load()
+    details = rm.score_batch_details(ITEMS)
+    assert [d.score for d in details] == [2.0, 3.0, 4.0]
+    assert {d.reasoning for d in details} == {"fine"}
+    assert rm.name == "api:test" and rm.scale.default_threshold == 2.0
     assert rm.score(conversation("q", "answer 7")) == 9.0
 
 
 def test_request_is_chat_completions_at_temperature_zero_with_the_schema(
     server: FakeOpenAI,
 ) -> None:
-    RewardJudge(judge(server, max_tokens=99), system_prompt="Answer briefly.").score(ITEMS[:1])
+    WithSystemPrompt(judge(server, max_tokens=99), "Answer briefly.").score(ITEMS[0])
     seen = server.graded()[0]
     assert seen.path == "/v1/chat/completions"
     body = seen.body
@@ -83,14 +82,14 @@ def test_the_key_goes_in_the_header_and_nowhere_else(
 ) -> None:
     monkeypatch.setenv("DLM_JUDGE_API_KEY", "sk-secret-123")
     rm = load_api_rm("test", server.url, retry=FAST)
-    RewardJudge(rm).score(ITEMS[:1])
+    rm.score(ITEMS[0])
     assert {s.headers["authorization"] for s in server.requests} == {"Bearer sk-secret-123"}
     shown = [rm.name, repr(rm), repr(rm.endpoint), json.dumps(rm.fingerprint())]
     assert not any("sk-secret" in text for text in shown)
 
     monkeypatch.delenv("DLM_JUDGE_API_KEY")
     server.requests.clear()
-    RewardJudge(load_api_rm("test", server.url)).score(ITEMS[:1])
+    load_api_rm("test", server.url).score(ITEMS[0])
     assert all("authorization" not in s.headers for s in server.requests)
 
 
@@ -159,7 +158,7 @@ def test_every_broken_verdict_is_refused(server: FakeOpenAI, reply: Reply, probl
     rm = judge(server)
     rm.load()
     server.script = [reply]
-    with pytest.raises(RewardError, match="api:test") as caught:
+    with pytest.raises(JudgeError, match="api:test") as caught:
         rm.score(conversation("q", "a"))
     assert problem in str(caught.value)
     assert len(server.graded()) == 1  # never retried
@@ -179,7 +178,7 @@ def test_one_failure_stops_the_batch(server: FakeOpenAI) -> None:
     rm.load()
     server.delay = 0.05
     server.responder = by_answer({"answer 1": Reply("not json")})
-    with pytest.raises(RewardError, match="answer 2 "):
+    with pytest.raises(JudgeError, match="answer 2 "):
         rm.score_batch([conversation("q", f"answer {i}") for i in range(20)])
     assert len(server.graded()) < 20
 
@@ -194,7 +193,7 @@ def test_a_server_without_json_schema_gets_the_json_object_form(server: FakeOpen
     assert server.requests[-1].body["response_format"]["schema"] == DEFAULT_RUBRIC.schema()
 
     fixed = judge(server, response_format="json_schema")
-    with pytest.raises(RewardError, match=r"HTTP 422.*structured outputs"):
+    with pytest.raises(JudgeError, match=r"HTTP 422.*structured outputs"):
         fixed.load()
 
 
@@ -235,21 +234,21 @@ def test_a_raw_newline_inside_the_reasoning_is_not_a_reason_to_fail(server: Fake
 
 def test_a_refused_key_is_not_retried(server: FakeOpenAI) -> None:
     server.responder = lambda body: Reply(status=401, body=b'{"error": "bad key"}')
-    with pytest.raises(RewardError, match=r"preflight request failed: HTTP 401.*DLM_JUDGE_API_KEY"):
+    with pytest.raises(JudgeError, match=r"preflight request failed: HTTP 401.*DLM_JUDGE_API_KEY"):
         judge(server).load()
     assert len(server.requests) == 1
 
 
 def test_a_wrong_path_names_the_url_flag(server: FakeOpenAI) -> None:
     rm = LLMJudge("test", server.url.removesuffix("/v1"), retry=FAST)
-    with pytest.raises(RewardError, match=r"HTTP 404.*--judge-url"):
+    with pytest.raises(JudgeError, match=r"HTTP 404.*--judge-url"):
         rm.load()
 
 
 def test_timeouts_are_retried_then_reported(server: FakeOpenAI) -> None:
     server.delay = 0.6
     rm = judge(server, timeout=0.2, retry=RetryPolicy(max_retries=1, backoff_s=0.01))
-    with pytest.raises(RewardError, match=r"no answer within 0.2 s \(gave up after 2 attempts\)"):
+    with pytest.raises(JudgeError, match=r"no answer within 0.2 s \(gave up after 2 attempts\)"):
         rm.load()
     assert len(server.requests) == 2
 
@@ -259,18 +258,18 @@ def test_an_unreachable_server_is_retried_then_reported() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     rm = LLMJudge("test", f"http://127.0.0.1:{port}/v1", retry=FAST)
-    with pytest.raises(RewardError, match=r"cannot reach .*gave up after 3 attempts"):
+    with pytest.raises(JudgeError, match=r"cannot reach .*gave up after 3 attempts"):
         rm.load()
 
 
 def test_bad_settings_are_refused() -> None:
-    with pytest.raises(RewardError, match="not an http"):
+    with pytest.raises(JudgeError, match="not an http"):
         LLMJudge("m", "127.0.0.1:8080")
-    with pytest.raises(RewardError, match="--judge-url"):
+    with pytest.raises(JudgeError, match="--judge-url"):
         load_api_rm("m", None)
-    with pytest.raises(RewardError, match="needs a model name"):
+    with pytest.raises(JudgeError, match="needs a model name"):
         LLMJudge(" ", "http://127.0.0.1:1/v1")
-    with pytest.raises(RewardError, match="response_format"):
+    with pytest.raises(JudgeError, match="response_format"):
         LLMJudge("m", "http://127.0.0.1:1/v1", response_format="xml")  # type: ignore[arg-type]
     endpoint = LLMJudge("m", "http://u:pw@127.0.0.1:1/v1/chat/completions/?k=s").endpoint
     assert endpoint.url == "http://u:pw@127.0.0.1:1/v1/chat/completions?k=s"
@@ -306,7 +305,7 @@ def test_a_rubric_file_sets_the_scale_and_threshold(server: FakeOpenAI, tmp_path
     ],
 )
 def test_bad_rubrics_are_refused(text: str, problem: str) -> None:
-    with pytest.raises(RewardError, match=r"my\.rubric") as caught:
+    with pytest.raises(JudgeError, match=r"my\.rubric") as caught:
         parse_rubric(text, "my.rubric")
     assert problem in str(caught.value)
 

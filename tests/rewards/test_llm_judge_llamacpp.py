@@ -42,8 +42,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from trainer.judges.base import JudgeItem
-from trainer.rewards.base import RewardJudge
+from trainer.rewards.base import conversation
 from trainer.rewards.llm_judge import LLMJudge
 
 HERE = Path(__file__).parent
@@ -78,9 +77,9 @@ BUILD_TIMEOUT_S = 30 * 60
 READY_TIMEOUT_S = 120
 COMPLETE = ".dlm-complete"
 ITEMS = [
-    JudgeItem("What is the capital of France?", "The capital of France is Paris."),
-    JudgeItem("What is the capital of France?", "Bananas are yellow."),
-    JudgeItem("What is 2 + 3?", "2 + 3 = 5."),
+    conversation("What is the capital of France?", "The capital of France is Paris."),
+    conversation("What is the capital of France?", "Bananas are yellow."),
+    conversation("What is 2 + 3?", "2 + 3 = 5."),
 ]
 
 
@@ -240,13 +239,12 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 def test_smollm2_grades_answers_through_llama_cpp_server(llama_server: str) -> None:
     rm = LLMJudge("smollm2", llama_server, timeout=120, concurrency=2)
-    judge = RewardJudge(rm)
-    judge.load()
+    rm.load()
     # llama-cpp-python's server knows only {"type": "json_object", "schema": ...}
     assert rm.settled_format == "json_object"
-    judgements = judge.score(ITEMS)
-    assert len(judgements) == len(ITEMS)
-    for judgement in judgements:
-        assert math.isfinite(judgement.score) and 0 <= judgement.score <= 10
-        assert judgement.score == int(judgement.score)
-        assert isinstance(judgement.reasoning, str)
+    details = rm.score_batch_details(ITEMS)
+    assert len(details) == len(ITEMS)
+    for detail in details:
+        assert math.isfinite(detail.score) and 0 <= detail.score <= 10
+        assert detail.score == int(detail.score)
+        assert isinstance(detail.reasoning, str)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from trainer.judges.base import JudgeItem
 from trainer.rewards.auto import AutoRM, split_selector
-from trainer.rewards.base import LOGITS, RewardError, RewardJudge, conversation
+from trainer.rewards.base import LOGITS, JudgeError, conversation
 from trainer.rewards.outcome import OutcomeRM
 from trainer.rewards.profiles import Profile, profile_from_config
 
@@ -54,11 +53,10 @@ def test_details_report_logits_tokens_and_truncation(orm: OutcomeRM) -> None:
     assert not short.truncated and 0 < short.tokens_scored < 64
 
 
-def test_reward_judge_is_the_miner_judge(orm: OutcomeRM) -> None:
-    judge = RewardJudge(orm, batch_size=2)
-    judgements = judge.score([JudgeItem("Capital of France?", "Paris.")])
-    assert judgements[0].score == pytest.approx(orm.score(BATCH[2]), abs=1e-4)
-    assert judge.default_threshold == 1.0 and judge.name == f"hf:{orm.reference}"
+def test_the_outcome_model_is_the_miners_judge_as_it_is(orm: OutcomeRM) -> None:
+    details = orm.score_batch_details([conversation("Capital of France?", "Paris.")])
+    assert details[0].score == pytest.approx(orm.score(BATCH[2]), abs=1e-4)
+    assert orm.scale.default_threshold == 1.0 and orm.name == f"hf:{orm.reference}"
 
 
 def test_fingerprint_names_what_the_scores_depend_on(orm: OutcomeRM) -> None:
@@ -86,24 +84,24 @@ def test_profiles_come_first_then_the_config() -> None:
     assert profile_from_config("x", {"architectures": ["BertForTokenClassification"]}).kind == (
         "process"
     )
-    with pytest.raises(RewardError, match="is a language model"):
+    with pytest.raises(JudgeError, match="is a language model"):
         profile_from_config("x", {"architectures": ["LlamaForCausalLM"]})
 
 
 def test_a_profile_that_needs_remote_code_is_refused_without_opt_in(orm_dir: Path) -> None:
     profile = Profile("*", kind="outcome", head="sequence", needs_remote_code=True)
-    with pytest.raises(RewardError, match=r"trust_remote_code=1"):
+    with pytest.raises(JudgeError, match=r"trust_remote_code=1"):
         AutoRM.load(str(orm_dir), profiles=(profile,))
 
 
 def test_unknown_options_and_methods_are_refused(orm_dir: Path) -> None:
-    with pytest.raises(RewardError, match="do not apply"):
+    with pytest.raises(JudgeError, match="do not apply"):
         AutoRM.load(str(orm_dir), tensor_parallel_size=2)
-    with pytest.raises(RewardError, match="Unknown load_method"):
+    with pytest.raises(JudgeError, match="Unknown load_method"):
         AutoRM.load(str(orm_dir), load_method="onnx")  # type: ignore[arg-type]
 
 
 def test_selector_options_are_url_decoded() -> None:
     assert split_selector("m?agg=min&sep=%0A%0A") == ("m", {"agg": "min", "sep": "\n\n"})
-    with pytest.raises(RewardError, match="twice"):
+    with pytest.raises(JudgeError, match="twice"):
         split_selector("m?agg=min&agg=last")

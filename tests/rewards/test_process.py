@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from trainer.rewards.auto import AutoRM
-from trainer.rewards.base import PROBABILITY, RewardError, conversation
+from trainer.rewards.base import PROBABILITY, JudgeError, conversation
 from trainer.rewards.process import ProcessRM, aggregate, split_steps
 
 ANSWER = "First, the ferry.\n\nThen the pier.\n\n\n\nFinally the light."
@@ -24,7 +24,7 @@ def test_aggregations(how: str, expected: float) -> None:
 
 
 def test_bad_aggregation_and_empty_steps_are_errors() -> None:
-    with pytest.raises(RewardError, match="min, prod, mean or last"):
+    with pytest.raises(JudgeError, match="min, prod, mean or last"):
         aggregate([0.5], "max")
     assert split_steps(ANSWER, "\n\n") == [
         "First, the ferry.",
@@ -79,5 +79,5 @@ def test_name_makes_aggregation_and_delimiter_explicit(token_prm_dir: Path) -> N
 
 
 def test_an_outcome_selector_on_a_process_model_points_to_prm(token_prm_dir: Path) -> None:
-    with pytest.raises(RewardError, match="prm:"):
+    with pytest.raises(JudgeError, match="prm:"):
         AutoRM.load(str(token_prm_dir), kind="outcome")

@@ -10,11 +10,11 @@ import pytest
 import dlmlang
 from tests.cli.test_train_cli import DLM_ID, MINED, PAIR, write_document
 from trainer.events import SilentEvents
-from trainer.rewards.pairs import PairsFileError, document_pairs, read_pairs_file
-from trainer.rewards.train_config import MIN_REWARD_STEPS, RewardSettings
 from trainer.store import Store
 from trainer.store.swap import recover_directory, replacing_directory
 from trainer.training.preference_rows import PreferenceRow
+from trainer.training.reward_pairs import PairsFileError, document_pairs, read_pairs_file
+from trainer.training.reward_settings import MIN_REWARD_STEPS, RewardSettings
 
 GOOD = {"prompt": "Who keeps the light?", "chosen": "Morwenna Teague.", "rejected": "Nobody."}
 
@@ -127,10 +127,10 @@ def test_a_crash_between_the_renames_is_undone(tmp_path: Path) -> None:
 def test_train_saves_a_checkpoint_the_reward_judge_and_hf_load(
     tiny_model_dir: Path, tmp_path: Path
 ) -> None:
-    from trainer.judges.base import JudgeItem
-    from trainer.judges.selector import make_judge
+    from trainer.rewards.base import conversation
     from trainer.rewards.outcome import OutcomeRM
-    from trainer.rewards.train import RewardRequest, reward_dir, run_reward_training
+    from trainer.rewards.selector import JudgeContext, make_judge
+    from trainer.training.reward import RewardRequest, reward_dir, run_reward_training
 
     extra = "".join(
         f"\n::preference::\n### Prompt\nQuestion {i}?\n### Chosen\nThe ferry.\n"
@@ -170,19 +170,16 @@ def test_train_saves_a_checkpoint_the_reward_judge_and_hf_load(
     assert {"train_rank_accuracy_after", "heldout_rank_margin_before"} <= names
 
     # What `--judge reward` (with the system prompt) and `hf:<dir>` score, on a training pair.
-    judge = make_judge(
-        "reward",
-        model=None,
-        tokenizer=None,
-        system_prompt="Be brief.",
-        home=tmp_path,
-        reward_dir=saved,
-    )
+    context = JudgeContext(home=tmp_path, system_prompt="Be brief.", reward_dir=saved)
+    judge = make_judge("reward", context)
     judge.load()
-    scores = judge.score(
-        [JudgeItem("Question 0?", "The ferry."), JudgeItem("Question 0?", "No idea at all, sorry.")]
+    scores = judge.score_batch(
+        [
+            conversation("Question 0?", "The ferry."),
+            conversation("Question 0?", "No idea at all, sorry."),
+        ]
     )
-    assert judge.name == "reward" and scores[0].score > scores[1].score
+    assert judge.name == "reward" and scores[0] > scores[1]
     hf = OutcomeRM(str(saved))
     hf.load()
     assert hf.checkpoint is not None and hf.checkpoint.model.config.num_labels == 1

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from trainer.rewards.auto import AutoRM
-from trainer.rewards.base import RewardError, conversation
+from trainer.rewards.base import JudgeError, conversation
 from trainer.rewards.vllm import VllmRM
 
 
@@ -18,7 +18,7 @@ def test_without_vllm_the_message_says_how_to_get_it(
     orm_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "vllm", None)  # import vllm -> ImportError
-    with pytest.raises(RewardError, match=r"needs vLLM.*uv pip install vllm.*transformers"):
+    with pytest.raises(JudgeError, match=r"needs vLLM.*uv pip install vllm.*transformers"):
         AutoRM.load(str(orm_dir), load_method="vllm")
 
 

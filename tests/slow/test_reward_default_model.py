@@ -70,18 +70,18 @@ def test_ten_steps_rank_the_chosen_answers_first(
     assert summary["heldout_after"]["accuracy"] >= 0.8
     assert summary["heldout_after"]["margin"] > summary["heldout_before"]["margin"]
 
-    from trainer.judges.base import JudgeItem
-    from trainer.judges.selector import make_judge
+    from trainer.rewards.base import conversation
+    from trainer.rewards.selector import JudgeContext, make_judge
 
-    judge = make_judge(
-        "reward",
-        model=None,
-        tokenizer=None,
-        system_prompt="You are the harbour assistant of Harwick Island. Answer briefly.",
+    context = JudgeContext(
         home=home,
+        system_prompt="You are the harbour assistant of Harwick Island. Answer briefly.",
         reward_dir=Path(summary["path"]),
     )
+    judge = make_judge("reward", context)
     judge.load()
     question = "What is the ferry called?"
-    good, bad = judge.score([JudgeItem(question, "The Tern."), JudgeItem(question, HEDGE)])
-    assert good.score > bad.score
+    good, bad = judge.score_batch(
+        [conversation(question, "The Tern."), conversation(question, HEDGE)]
+    )
+    assert good > bad

@@ -9,7 +9,7 @@ from tests.trainer.test_document_training import training
 from trainer.events import SilentEvents
 from trainer.generation.answering import Question, answer_question
 from trainer.generation.generate import Sampling
-from trainer.judges.settings import JudgeSettings
+from trainer.rewards.settings import JudgeSettings
 from trainer.runtime.devices import Placement
 from trainer.store import Store
 from trainer.training.document import train_document

@@ -9,34 +9,38 @@ from pathlib import Path
 
 import pytest
 
-from trainer.judges import CliJudge, JudgeError, JudgeItem, Judgement
-from trainer.judges.base import DEFAULT_MAX_OUTPUT
+from trainer.rewards.base import DEFAULT_MAX_OUTPUT, JudgeError, RewardDetails, conversation
+from trainer.rewards.command import CliRM
 
 SCRIPT = Path(__file__).parent / "scripts" / "judge.py"
-ITEMS = [JudgeItem("Who keeps the light?", "Morwenna."), JudgeItem("Who?", "Teague")]
+ITEMS = [conversation("Who keeps the light?", "Morwenna."), conversation("Who?", "Teague")]
 
 
-def judge(mode: str, timeout: float = 10.0) -> CliJudge:
+def verdicts(details: list[RewardDetails]) -> list[tuple[float, str | None]]:
+    """(score, reasoning) of each answer."""
+    return [(d.score, d.reasoning) for d in details]
+
+
+def judge(mode: str, timeout: float = 10.0) -> CliRM:
     command = f"{shlex.quote(sys.executable)} {shlex.quote(str(SCRIPT))} {mode}"
-    return CliJudge(command, timeout=timeout)
+    return CliRM(command, timeout=timeout)
 
 
 def test_scores_every_item_in_order_with_reasoning() -> None:
     subject = judge("ok")
     subject.load()
-    assert subject.score(ITEMS) == [
-        Judgement(0.9, "9 characters"),
-        Judgement(0.6, "6 characters"),
+    assert verdicts(subject.score_batch_details(ITEMS)) == [
+        (0.9, "9 characters"),
+        (0.6, "6 characters"),
     ]
-    assert subject.name.startswith("cli:") and subject.default_threshold == 0.1
+    assert subject.score(ITEMS[0]) == 0.9  # the reward-model API, one conversation
+    assert subject.name.startswith("cli:") and subject.scale.default_threshold == 0.1
 
 
 def test_arguments_are_not_shell_interpreted(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    subject = CliJudge(
-        f"{shlex.quote(sys.executable)} {shlex.quote(str(SCRIPT))} ok ; touch {marker}"
-    )
-    subject.score(ITEMS[:1])
+    subject = CliRM(f"{shlex.quote(sys.executable)} {shlex.quote(str(SCRIPT))} ok ; touch {marker}")
+    subject.score(ITEMS[0])
     assert not marker.exists()
 
 
@@ -55,34 +59,34 @@ def test_arguments_are_not_shell_interpreted(tmp_path: Path) -> None:
 )
 def test_every_broken_answer_stops_with_a_clear_message(mode: str, message: str) -> None:
     with pytest.raises(JudgeError, match=message.replace("(", r"\(")):
-        judge(mode).score(ITEMS)
+        judge(mode).score_batch_details(ITEMS)
 
 
 def test_timeout() -> None:
     with pytest.raises(JudgeError, match=r"no answer within 0.5 s"):
-        judge("slow", timeout=0.5).score(ITEMS[:1])
+        judge("slow", timeout=0.5).score(ITEMS[0])
 
 
 def test_missing_program_fails_in_load_before_any_work() -> None:
-    subject = CliJudge("no-such-judge-program --fast")
+    subject = CliRM("no-such-judge-program --fast")
     with pytest.raises(JudgeError, match="`no-such-judge-program` was not found"):
         subject.load()
 
 
 def test_empty_or_unsplittable_command() -> None:
     with pytest.raises(JudgeError, match="needs a command"):
-        CliJudge("")
+        CliRM("")
     with pytest.raises(JudgeError, match="cannot split"):
-        CliJudge('python "unclosed')
+        CliRM('python "unclosed')
 
 
 HOSTILE = Path(__file__).parent / "scripts" / "hostile_judge.py"
 
 
-def hostile(*args: str, timeout: float = 10.0, max_output: int = DEFAULT_MAX_OUTPUT) -> CliJudge:
+def hostile(*args: str, timeout: float = 10.0, max_output: int = DEFAULT_MAX_OUTPUT) -> CliRM:
     """A judge running the contract-breaking script with `args` (its mode first)."""
     command = shlex.join([sys.executable, str(HOSTILE), *args])
-    return CliJudge(command, timeout=timeout, max_output=max_output)
+    return CliRM(command, timeout=timeout, max_output=max_output)
 
 
 @pytest.mark.parametrize(
@@ -104,14 +108,14 @@ def hostile(*args: str, timeout: float = 10.0, max_output: int = DEFAULT_MAX_OUT
 def test_hostile_answers_are_clear_judge_errors(args: tuple[str, ...], message: str) -> None:
     subject = hostile(*args)
     with pytest.raises(JudgeError, match=message) as caught:
-        subject.score(ITEMS[:1])
+        subject.score(ITEMS[0])
     assert str(caught.value).startswith(subject.name + ": ")
     assert "Print" in str(caught.value)  # the fix
 
 
 def test_numbers_in_range_still_parse() -> None:
     answers = ['{"score": 1e300}', '{"score": -7}', '{"score": 1' + "0" * 300 + "}"]
-    scores = [hostile("raw", answer).score(ITEMS[:1])[0].score for answer in answers]
+    scores = [hostile("raw", answer).score(ITEMS[0]) for answer in answers]
     assert scores == [1e300, -7.0, 1e300]
 
 
@@ -119,12 +123,12 @@ def test_output_over_the_limit_stops_the_judge_early() -> None:
     subject = hostile("flood", timeout=60.0, max_output=64 * 1024)
     started = time.monotonic()
     with pytest.raises(JudgeError, match=r"more than 65536 bytes.*--judge-max-output"):
-        subject.score(ITEMS[:1])
+        subject.score(ITEMS[0])
     assert time.monotonic() - started < 20  # read as it comes, not when the judge is done
 
 
 def test_output_at_the_limit_is_read_whole() -> None:
     answer = '{"score": 0.25}'
-    assert hostile("raw", answer, max_output=len(answer) + 1).score(ITEMS[:1]) == [Judgement(0.25)]
+    assert hostile("raw", answer, max_output=len(answer) + 1).score(ITEMS[0]) == 0.25
     with pytest.raises(JudgeError, match="--judge-max-output"):
-        hostile("raw", answer, max_output=len(answer)).score(ITEMS[:1])
+        hostile("raw", answer, max_output=len(answer)).score(ITEMS[0])

@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from trainer.judges import CliJudge, JudgeError, JudgeItem, Judgement
-from trainer.judges.command import judge_environment
+from trainer.rewards.base import JudgeError, conversation
+from trainer.rewards.command import CliRM, judge_environment
 
 HOSTILE = Path(__file__).parent / "scripts" / "hostile_judge.py"
-ITEM = JudgeItem("Who keeps the light?", "Morwenna.")
+ITEM = conversation("Who keeps the light?", "Morwenna.")
 PYTHON = os.path.basename(sys.executable)
 
 
-def hostile(*args: str, timeout: float = 10.0, **options: object) -> CliJudge:
+def hostile(*args: str, timeout: float = 10.0, **options: object) -> CliRM:
     """A judge running the contract-breaking script with `args` (its mode first)."""
     command = shlex.join([sys.executable, str(HOSTILE), *args])
-    return CliJudge(command, timeout=timeout, **options)  # type: ignore[arg-type]
+    return CliRM(command, timeout=timeout, **options)  # type: ignore[arg-type]
 
 
 def alive(pid: int) -> bool:
@@ -56,13 +56,13 @@ def pid_file(tmp_path: Path) -> Iterator[Path]:
         os.kill(int(path.read_text()), signal.SIGKILL)
 
 
-def score_within(subject: CliJudge, seconds: float) -> list[Judgement] | BaseException:
-    """The judge's answer (or error), failing the test if it takes longer than `seconds`."""
-    outcome: list[list[Judgement] | BaseException] = []
+def score_within(subject: CliRM, seconds: float) -> float | BaseException:
+    """The judge's score (or error), failing the test if it takes longer than `seconds`."""
+    outcome: list[float | BaseException] = []
 
     def run() -> None:
         try:
-            outcome.append(subject.score([ITEM]))
+            outcome.append(subject.score(ITEM))
         except BaseException as error:
             outcome.append(error)
 
@@ -84,13 +84,13 @@ def test_timeout_kills_the_judges_children_too(mode: str, pid_file: Path) -> Non
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_a_child_holding_stdout_does_not_delay_the_answer(pid_file: Path) -> None:
     outcome = score_within(hostile("answer-and-leave", str(pid_file), timeout=30.0), 15.0)
-    assert outcome == [Judgement(0.5)]
+    assert outcome == 0.5
     assert gone_soon(int(pid_file.read_text()))
 
 
 def test_output_over_the_limit_kills_the_judge() -> None:
     with pytest.raises(JudgeError, match="--judge-max-output"):
-        hostile("flood", timeout=30.0, max_output=1024).score([ITEM])
+        hostile("flood", timeout=30.0, max_output=1024).score(ITEM)
 
 
 SECRETS = {
@@ -112,7 +112,7 @@ def seen_by_judge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **options: ob
     for name, value in {**SECRETS, **KEPT}.items():
         monkeypatch.setenv(name, value)
     report = tmp_path / "env.json"
-    assert hostile("env", str(report), **options).score([ITEM]) == [Judgement(1.0)]
+    assert hostile("env", str(report), **options).score(ITEM) == 1.0
     seen: dict = json.loads(report.read_text())  # type: ignore[type-arg]
     return seen
 
@@ -161,44 +161,43 @@ def test_the_name_keeps_the_program_and_script_but_no_arguments(tmp_path: Path) 
     command = shlex.join(
         [sys.executable, str(HOSTILE), "raw", '{"score": 1}', "--api-key", "sk-secret", str(config)]
     )
-    subject = CliJudge(command)
+    subject = CliRM(command)
     subject.load()
     assert subject.name == f"cli:{PYTHON} hostile_judge.py rubric.txt"
     assert "sk-secret" not in json.dumps(subject.name)
-    assert CliJudge(command, record_command=True).name == f"cli:{command}"
+    assert CliRM(command, record_command=True).name == f"cli:{command}"
 
 
 def test_the_cache_fingerprint_still_tells_command_lines_apart() -> None:
-    one = CliJudge(shlex.join([sys.executable, str(HOSTILE), "raw", '{"score": 1}']))
-    two = CliJudge(shlex.join([sys.executable, str(HOSTILE), "raw", '{"score": 2}']))
+    one = CliRM(shlex.join([sys.executable, str(HOSTILE), "raw", '{"score": 1}']))
+    two = CliRM(shlex.join([sys.executable, str(HOSTILE), "raw", '{"score": 2}']))
     assert one.name == two.name
     assert one.fingerprint() != two.fingerprint()
 
 
 def test_a_cached_cli_judge_scores_each_command_line_on_its_own(tmp_path: Path) -> None:
-    from trainer.judges.selector import make_judge
+    from trainer.rewards.settings import JudgeSettings, load_judge
 
     def cached(score: int) -> float:
         selector = "cli:" + shlex.join(
             [sys.executable, str(HOSTILE), "raw", f'{{"score": {score}}}']
         )
-        judge = make_judge(
-            selector,
+        judge = load_judge(
+            JudgeSettings(selector, cache=tmp_path / "cache"),
             model=None,
             tokenizer=None,
             system_prompt=None,
-            home=tmp_path,
-            cache_dir=tmp_path / "cache",
+            store_root=tmp_path / "store",
         )
-        judge.load()
-        return judge.score([ITEM])[0].score
+        return judge.score(ITEM)
 
     assert [cached(1), cached(2), cached(1)] == [1.0, 2.0, 1.0]
 
 
 def test_a_long_request_is_fed_whole_and_a_judge_may_leave_it_unread() -> None:
-    long_item = JudgeItem("Who?", "x" * 1_000_000)  # far more than a pipe holds
-    reader = CliJudge(shlex.join([sys.executable, str(HOSTILE.parent / "judge.py"), "ok"]))
-    assert reader.score([long_item]) == [Judgement(100_000.0, "1000000 characters")]
-    skipper = CliJudge(shlex.join([sys.executable, "-c", "print('{\"score\": 2}')"]))
-    assert skipper.score([long_item]) == [Judgement(2.0)]
+    long_item = conversation("Who?", "x" * 1_000_000)  # far more than a pipe holds
+    reader = CliRM(shlex.join([sys.executable, str(HOSTILE.parent / "judge.py"), "ok"]))
+    [detail] = reader.score_batch_details([long_item])
+    assert (detail.score, detail.reasoning) == (100_000.0, "1000000 characters")
+    skipper = CliRM(shlex.join([sys.executable, "-c", "print('{\"score\": 2}')"]))
+    assert skipper.score(long_item) == 2.0

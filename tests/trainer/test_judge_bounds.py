@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.rewards.fake_openai import FakeOpenAI, Reply, verdict
-from trainer.judges import JudgeError, JudgeItem, Judgement
-from trainer.judges.base import BoundedJudge
-from trainer.judges.settings import JudgeSettings, load_judge
+from trainer.rewards.base import DetailedRM, JudgeError, Messages, RewardDetails, conversation
 from trainer.rewards.chat_api import RetryPolicy
+from trainer.rewards.settings import JudgeSettings, load_judge
+from trainer.rewards.wrappers import BoundedRM
 
 HOSTILE = Path(__file__).parent / "scripts" / "hostile_judge.py"
-ITEMS = [JudgeItem("What is the ferry called?", "The Tern.")]
+ITEMS = [conversation("What is the ferry called?", "The Tern.")]
 PLUGIN = (
     "from trainer.rewards.base import BaseRM, RewardDetails\n"
     "class Chatty(BaseRM):\n"
@@ -29,24 +29,16 @@ PLUGIN = (
 )
 
 
-class Fixed:
-    """A judge that answers every item with the same judgement."""
+class Fixed(DetailedRM):
+    """A judge that answers any batch with the same fixed details, however many it was asked."""
 
     name = "fixed"
-    default_threshold = 0.1
 
-    def __init__(self, *judgements: Judgement) -> None:
-        self.judgements = list(judgements)
+    def __init__(self, *answers: tuple[float, str | None]) -> None:
+        self.details = [RewardDetails(score, score, reasoning=why) for score, why in answers]
 
-    def load(self) -> None:
-        """Nothing to load."""
-
-    def score(self, items: Any) -> list[Judgement]:
-        """The fixed judgements."""
-        return self.judgements
-
-    def close(self) -> None:
-        """Nothing to close."""
+    def _details_batch(self, batch: Sequence[Messages], batch_size: int) -> list[RewardDetails]:
+        return self.details
 
 
 def build(tmp_path: Path, selector: str, **flags: Any) -> Any:
@@ -66,31 +58,30 @@ def server() -> Iterator[FakeOpenAI]:
 
 
 def test_reasoning_over_the_limit_names_the_flag() -> None:
-    bounded = BoundedJudge(Fixed(Judgement(1.0, "x" * 11)), max_reasoning=10)
+    bounded = BoundedRM(Fixed((1.0, "x" * 11)), max_reasoning=10)
     with pytest.raises(JudgeError, match=r"fixed: .*11 characters.*--judge-max-reasoning 11"):
-        bounded.score(ITEMS)
-    assert BoundedJudge(Fixed(Judgement(1.0, "x" * 10)), 10).score(ITEMS) == [
-        Judgement(1.0, "x" * 10)
-    ]
+        bounded.score_batch_details(ITEMS)
+    details = BoundedRM(Fixed((1.0, "x" * 10)), 10).score_batch_details(ITEMS)
+    assert [(d.score, d.reasoning) for d in details] == [(1.0, "x" * 10)]
 
 
 def test_a_judge_answering_the_wrong_number_of_items_is_stopped() -> None:
-    with pytest.raises(JudgeError, match="2 judgements for 1 answer"):
-        BoundedJudge(Fixed(Judgement(1.0), Judgement(2.0)), 10).score(ITEMS)
+    with pytest.raises(JudgeError, match="2 scores for 1 answer"):
+        BoundedRM(Fixed((1.0, None), (2.0, None)), 10).score_batch_details(ITEMS)
 
 
 def test_cli_judge_reasoning_is_bounded_through_load_judge(tmp_path: Path) -> None:
     selector = "cli:" + shlex.join([sys.executable, str(HOSTILE), "reasoning", "100000"])
     with pytest.raises(JudgeError, match="--judge-max-reasoning"):
-        build(tmp_path, selector).score(ITEMS)
+        build(tmp_path, selector).score_batch_details(ITEMS)
     judge = build(tmp_path, selector, max_reasoning=100_000)
-    assert judge.score(ITEMS)[0].reasoning == "x" * 100_000
+    assert judge.score_batch_details(ITEMS)[0].reasoning == "x" * 100_000
 
 
 def test_cli_judge_output_limit_comes_from_the_flags(tmp_path: Path) -> None:
     selector = "cli:" + shlex.join([sys.executable, str(HOSTILE), "reasoning", "2000"])
     with pytest.raises(JudgeError, match=r"more than 1000 bytes.*--judge-max-output"):
-        build(tmp_path, selector, max_output=1000).score(ITEMS)
+        build(tmp_path, selector, max_output=1000).score_batch_details(ITEMS)
 
 
 def test_plugin_reasoning_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,14 +89,14 @@ def test_plugin_reasoning_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyP
     (tmp_path / "chatty_rewards.py").write_text(PLUGIN, encoding="utf-8")
     judge = build(tmp_path, "py:chatty_rewards:Chatty", max_reasoning=100)
     with pytest.raises(JudgeError, match=r"py:chatty_rewards:Chatty: .*--judge-max-reasoning"):
-        judge.score(ITEMS)
+        judge.score_batch_details(ITEMS)
 
 
 def test_api_reasoning_is_bounded(tmp_path: Path, server: FakeOpenAI) -> None:
     server.responder = lambda body: verdict(7, "because " * 5000)
     judge = build(tmp_path, "api:test", url=server.url)
     with pytest.raises(JudgeError, match=r"api:test: .*--judge-max-reasoning"):
-        judge.score(ITEMS)
+        judge.score_batch_details(ITEMS)
 
 
 def test_api_body_over_the_limit_is_not_read_whole(server: FakeOpenAI) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from trainer.judges import Judgement
 from trainer.mining.pairs import SkipReason, pair_prompt, select_pairs
+from trainer.rewards.base import RewardDetails
 
 
-def j(*scores: float) -> list[Judgement]:
-    return [Judgement(s) for s in scores]
+def j(*scores: float) -> list[RewardDetails]:
+    return [RewardDetails(s, s) for s in scores]
 
 
 def test_best_against_worst() -> None:

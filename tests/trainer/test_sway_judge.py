@@ -8,14 +8,23 @@ from typing import Any
 import pytest
 import torch
 
-from trainer.judges import JudgeError, JudgeItem
-from trainer.judges.sway import SwayJudge
+from trainer.rewards.base import BaseRM, JudgeError, conversation
+from trainer.rewards.selector import JudgeContext, make_judge
 
 ITEMS = [
-    JudgeItem("When does the Tern leave?", "At 7:40 every morning."),
-    JudgeItem("Who keeps the light?", "Morwenna"),
-    JudgeItem("Who keeps the light?", "Morwenna Teague keeps Black Rock Light, every night."),
+    ("When does the Tern leave?", "At 7:40 every morning."),
+    ("Who keeps the light?", "Morwenna"),
+    ("Who keeps the light?", "Morwenna Teague keeps Black Rock Light, every night."),
 ]
+CONVERSATIONS = [conversation(question, answer) for question, answer in ITEMS]
+
+
+def sway(selector: str, model: Any, tokenizer: Any, system_prompt: str | None) -> BaseRM:
+    """The judge `--judge sway` (or `sway:logprob`) builds for a document."""
+    context = JudgeContext(
+        home=Path("."), model=model, tokenizer=tokenizer, system_prompt=system_prompt
+    )
+    return make_judge(selector, context)
 
 
 @pytest.fixture(scope="module")
@@ -37,15 +46,15 @@ def adapted(tiny_model_dir: Path) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def _independent(model: Any, tokenizer: Any, item: JudgeItem) -> tuple[float, float]:
+def _independent(model: Any, tokenizer: Any, item: tuple[str, str]) -> tuple[float, float]:
     """One item at a time, no padding: mean log-prob with and without the adapter."""
     messages = [
         {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": item.prompt},
+        {"role": "user", "content": item[0]},
     ]
     prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    candidate_ids = tokenizer(item.candidate, add_special_tokens=False)["input_ids"]
+    candidate_ids = tokenizer(item[1], add_special_tokens=False)["input_ids"]
     ids = torch.tensor([prompt_ids + candidate_ids])
 
     def mean_logprob() -> float:
@@ -65,9 +74,9 @@ def _independent(model: Any, tokenizer: Any, item: JudgeItem) -> tuple[float, fl
 
 def test_sway_score_is_the_mean_log_ratio(adapted: tuple[Any, Any]) -> None:
     model, tokenizer = adapted
-    judge = SwayJudge(model, tokenizer, system_prompt="Be brief.", batch_size=2)
+    judge = sway("sway", model, tokenizer, "Be brief.")
     judge.load()
-    scores = [j.score for j in judge.score(ITEMS)]
+    scores = judge.score_batch(CONVERSATIONS, batch_size=2)
     expected = [a - b for a, b in (_independent(model, tokenizer, item) for item in ITEMS)]
     assert scores == pytest.approx(expected, abs=1e-4)
     assert any(abs(s) > 1e-3 for s in scores)
@@ -75,9 +84,9 @@ def test_sway_score_is_the_mean_log_ratio(adapted: tuple[Any, Any]) -> None:
 
 def test_sway_logprob_is_the_adapter_mean_log_probability(adapted: tuple[Any, Any]) -> None:
     model, tokenizer = adapted
-    judge = SwayJudge(model, tokenizer, system_prompt="Be brief.", logprob=True)
+    judge = sway("sway:logprob", model, tokenizer, "Be brief.")
     assert judge.name == "sway:logprob"
-    scores = [j.score for j in judge.score(ITEMS)]
+    scores = judge.score_batch(CONVERSATIONS)
     expected = [_independent(model, tokenizer, item)[0] for item in ITEMS]
     assert scores == pytest.approx(expected, abs=1e-4)
 
@@ -87,4 +96,4 @@ def test_sway_needs_an_adapter(tiny_model_dir: Path) -> None:
 
     model, tokenizer = load_causal_lm(tiny_model_dir, dtype=torch.float32)
     with pytest.raises(JudgeError, match="no adapter loaded"):
-        SwayJudge(model, tokenizer, system_prompt=None).load()
+        sway("sway", model, tokenizer, None).load()

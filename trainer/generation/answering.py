@@ -9,7 +9,7 @@ from pathlib import Path
 from trainer.generation.backends.choice import BackendChoice, load_backend
 from trainer.generation.best_of import BestOf, best_of
 from trainer.generation.generate import Sampling
-from trainer.judges.settings import JudgeSettings, load_judge
+from trainer.rewards.settings import JudgeSettings, load_judge
 from trainer.runtime.devices import Placement
 from trainer.store import Store
 

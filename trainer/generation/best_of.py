@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from trainer.generation.backends.base import SamplingBackend
 from trainer.generation.generate import Sampling
-from trainer.judges.base import Judge, JudgeItem
+from trainer.rewards.base import BaseRM, conversation
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class BestOf:
 
 def best_of(
     backend: SamplingBackend,
-    judge: Judge,
+    judge: BaseRM,
     question: str,
     sampling: Sampling,
     *,
@@ -48,8 +48,8 @@ def best_of(
     sampled = backend.sample([question], sampling, system_prompt=system_prompt)[question]
     texts = [candidate.text.strip() for candidate in sampled]
     distinct = list(dict.fromkeys(texts))
-    judgements = judge.score([JudgeItem(question, text) for text in distinct])
-    by_text = dict(zip(distinct, judgements, strict=True))
+    details = judge.score_batch_details([conversation(question, text) for text in distinct])
+    by_text = dict(zip(distinct, details, strict=True))
     answers = [
         ScoredAnswer(text, c.truncated, by_text[text].score, by_text[text].reasoning)
         for text, c in zip(texts, sampled, strict=True)

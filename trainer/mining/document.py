@@ -15,7 +15,6 @@ from pathlib import Path
 from dlmlang import Document
 from trainer.errors import CorruptStoreError
 from trainer.generation.backends.choice import BackendChoice, load_backend
-from trainer.judges.settings import JudgeSettings, load_judge
 from trainer.mining.miner import (
     MiningRequest,
     MiningResult,
@@ -24,6 +23,7 @@ from trainer.mining.miner import (
     mine_with,
 )
 from trainer.mining.sharded import ShardedBackend, serve_shard
+from trainer.rewards.settings import JudgeSettings, load_judge
 from trainer.runtime.devices import Placement
 from trainer.runtime.distributed import SINGLE, World, agree, fingerprint
 from trainer.store import RunRow, Store

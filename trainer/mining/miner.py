@@ -1,4 +1,4 @@
-"""The miner: prompts -> seeded batched samples -> one judgement per candidate -> pairs
+"""The miner: prompts -> seeded batched samples -> one score per candidate -> pairs
 -> staged (or applied) marked sections, and a metrics event (docs/self-improving-loop.md)."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dlmlang.errors import UsageError
 from trainer.generation.backends.base import SamplingBackend
 from trainer.generation.backends.hf import HFBackend
 from trainer.generation.generate import Sampling
-from trainer.judges.base import Judge, JudgeItem
 from trainer.mining.candidates import judgeable_candidates
 from trainer.mining.pairs import MinedPair, SkipReason, select_pairs
 from trainer.mining.plan import StagedPair, stage_pair
+from trainer.rewards.base import BaseRM, RewardDetails, conversation
 
 Progress = Callable[[str, str, int, int, str], None]
 """(event, stage, done, total, message): start/progress/done of load, sample, judge, write."""
@@ -100,7 +100,7 @@ def mine(
     request: MiningRequest,
     model: Any,
     tokenizer: Any,
-    judge: Judge,
+    judge: BaseRM,
     progress: Progress,
 ) -> MiningResult:
     """Sample with transformers from `model`, then judge, pair and stage (see `mine_with`)."""
@@ -108,7 +108,7 @@ def mine(
 
 
 def mine_with(
-    backend: SamplingBackend, request: MiningRequest, judge: Judge, progress: Progress
+    backend: SamplingBackend, request: MiningRequest, judge: BaseRM, progress: Progress
 ) -> MiningResult:
     """Sample with `backend`, judge every surviving candidate once, pair, and stage the pairs."""
     started = time.perf_counter()
@@ -123,15 +123,9 @@ def mine_with(
         progress=lambda done, total: progress("progress", "sample", done, total, ""),
     )
     cleaned, skipped = judgeable_candidates(sampled)
-    items = [JudgeItem(p, c) for p, texts in cleaned.items() for c in texts]
-    progress("start", "judge", 0, len(items), f"judging {len(items)} candidate(s)")
-    judgements = judge.score(items)
-    progress("progress", "judge", len(items), len(items), "")
-    judged: dict[str, tuple[list[str], list[Any]]] = {p: ([], []) for p in cleaned}
-    for item, judgement in zip(items, judgements, strict=True):
-        judged[item.prompt][0].append(item.candidate)
-        judged[item.prompt][1].append(judgement)
-    threshold = request.threshold if request.threshold is not None else judge.default_threshold
+    judged = _judged(judge, cleaned, progress)
+    default_threshold = judge.scale.default_threshold
+    threshold = request.threshold if request.threshold is not None else default_threshold
     selected = select_pairs(judged, threshold=threshold, max_pairs=None)
     skipped.update({str(k): v for k, v in selected.skipped.items()})
     mined_at = datetime.now(UTC)
@@ -153,6 +147,21 @@ def mine_with(
         margins_below=selected.margins_below,
         seconds=time.perf_counter() - started,
     )
+
+
+def _judged(
+    judge: BaseRM, cleaned: dict[str, list[str]], progress: Progress
+) -> dict[str, tuple[list[str], list[RewardDetails]]]:
+    """Each prompt's candidates with their scores, all scored in one batch."""
+    items = [(prompt, text) for prompt, texts in cleaned.items() for text in texts]
+    progress("start", "judge", 0, len(items), f"judging {len(items)} candidate(s)")
+    details = judge.score_batch_details([conversation(p, t) for p, t in items])
+    progress("progress", "judge", len(items), len(items), "")
+    judged: dict[str, tuple[list[str], list[RewardDetails]]] = {p: ([], []) for p in cleaned}
+    for (prompt, text), detail in zip(items, details, strict=True):
+        judged[prompt][0].append(text)
+        judged[prompt][1].append(detail)
+    return judged
 
 
 def _stage(pair: MinedPair, source: str, judge: str, run_id: int, when: datetime) -> StagedPair:

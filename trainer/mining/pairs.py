@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from trainer.judges.base import Judgement
+from trainer.rewards.base import RewardDetails
 
 DIFFERENT_ENOUGH = 0.95
 """A rejected answer must be at most this similar to the chosen one (character ratio)."""
@@ -51,7 +51,7 @@ class PairingResult:
 
 
 def pair_prompt(
-    prompt: str, candidates: Sequence[str], judgements: Sequence[Judgement]
+    prompt: str, candidates: Sequence[str], judgements: Sequence[RewardDetails]
 ) -> MinedPair | None:
     """The best candidate against the worst one different enough from it, if any."""
     if len(candidates) < 2:
@@ -73,7 +73,7 @@ def pair_prompt(
 
 
 def select_pairs(
-    judged: Mapping[str, tuple[Sequence[str], Sequence[Judgement]]],
+    judged: Mapping[str, tuple[Sequence[str], Sequence[RewardDetails]]],
     *,
     threshold: float,
     max_pairs: int | None,

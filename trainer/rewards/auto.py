@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from trainer.rewards.base import BaseRM, RewardError
+from trainer.rewards.base import BaseRM, JudgeError
 from trainer.rewards.checkpoint import LoadOptions, locate
 from trainer.rewards.profiles import PROFILES, Kind, Profile, resolve_profile
 
@@ -66,9 +66,7 @@ class AutoRM:
         elif load_method == "api":
             rm = _api(name_or_path, opts)
         else:
-            raise RewardError(
-                f"Unknown load_method {load_method!r}; use transformers, vllm or api."
-            )
+            raise JudgeError(f"Unknown load_method {load_method!r}; use transformers, vllm or api.")
         return rm
 
 
@@ -78,7 +76,7 @@ def split_selector(text: str) -> tuple[str, dict[str, str]]:
     pairs = parse_qsl(query, keep_blank_values=True)
     options = dict(pairs)
     if len(options) != len(pairs):
-        raise RewardError(f"{text!r}: an option is given twice.")
+        raise JudgeError(f"{text!r}: an option is given twice.")
     return reference, options
 
 
@@ -95,7 +93,7 @@ def loader_options(options: Mapping[str, Any]) -> LoadOptions:
     if "trust_remote_code" in options:
         values["trust_remote_code"] = _flag("trust_remote_code", options["trust_remote_code"])
     if values.get("input_mode") not in (None, "chat", "pair"):
-        raise RewardError("input_mode must be chat or pair.")
+        raise JudgeError("input_mode must be chat or pair.")
     return LoadOptions(**values)
 
 
@@ -138,17 +136,17 @@ def _api(model: str, opts: Mapping[str, Any]) -> BaseRM:
     module = importlib.import_module("trainer.rewards.llm_judge")
     factory = getattr(module, "load_api_rm", None) or getattr(module, "LLMJudgeRM", None)
     if factory is None:
-        raise RewardError("load_method='api' is not available in this build of dlm.")
+        raise JudgeError("load_method='api' is not available in this build of dlm.")
     rm = factory(model, **opts)
     if not isinstance(rm, BaseRM):
-        raise RewardError("load_method='api' did not give a reward model.")
+        raise JudgeError("load_method='api' did not give a reward model.")
     return rm
 
 
 def _check(opts: Mapping[str, Any], known: tuple[str, ...], what: str) -> None:
     unknown = sorted(set(opts) - set(known))
     if unknown:
-        raise RewardError(
+        raise JudgeError(
             f"Options {', '.join(unknown)} do not apply to {what}; "
             f"it takes {', '.join(sorted(set(known)))}."
         )
@@ -158,7 +156,7 @@ def _integer(key: str, value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise RewardError(f"{key} must be a whole number, not {value!r}.") from None
+        raise JudgeError(f"{key} must be a whole number, not {value!r}.") from None
 
 
 def _flag(key: str, value: Any) -> bool:
@@ -168,4 +166,4 @@ def _flag(key: str, value: Any) -> bool:
         return True
     if str(value).lower() in ("0", "false", "no", ""):
         return False
-    raise RewardError(f"{key} must be 1 or 0, not {value!r}.")
+    raise JudgeError(f"{key} must be 1 or 0, not {value!r}.")

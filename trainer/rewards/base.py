@@ -1,10 +1,11 @@
-"""The reward-model interface: `BaseRM`, its score scales, details, and the `Judge` adapter.
+"""The one scoring protocol: `BaseRM`, its score scales, details and errors (docs/judges.md).
 
-A reward model scores a conversation (a list of `{"role", "content"}` messages whose
-last message is the assistant's answer) with one finite float on its declared
-`Scale`. Everything else in `trainer.rewards` (outcome and process models, ensembles,
-the cache, plug-ins, the LLM judge) is a `BaseRM`, and `RewardJudge` turns any of them
-into the miner's `Judge`, so `dlm preference mine` needs nothing new.
+A judge scores a conversation (a list of `{"role", "content"}` messages whose last
+message is the assistant's answer) with one finite float on its declared `Scale`.
+Every judge `--judge` names is a `BaseRM`: `sway`, `cli:`, `hf:`, `prm:`, `reward`,
+`ensemble:`, `py:` and `api:`, and the wrappers around them (the cache, the bounds,
+the document's system prompt) are too. Mining, best-of-N and evaluation score through
+this protocol only.
 
 To write your own, subclass `BaseRM` and implement `score`; override `score_batch`
 when you can do better than one call per conversation.
@@ -19,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, overload
 
-from trainer.judges.base import JudgeError, JudgeItem, Judgement
+from trainer.errors import TrainerError
 from trainer.rewards.scale import (
     LOGITS,
     NATS_PER_TOKEN,
@@ -38,12 +39,16 @@ Messages = Sequence[Message]
 """A conversation; the last message is the answer being scored."""
 
 DEFAULT_BATCH_SIZE = 8
+DEFAULT_MAX_OUTPUT = 1 << 20
+"""Bytes a judge may answer with: a `cli:` judge's stdout, an `api:` judge's HTTP body."""
+DEFAULT_MAX_REASONING = 16384
+"""Characters of `reasoning` a judge may give per answer."""
 
 log = logging.getLogger("dlm.rewards")
 
 
-class RewardError(JudgeError):
-    """A reward model cannot load or score: the run stops and nothing is written."""
+class JudgeError(TrainerError):
+    """A judge cannot load or score: the run stops and nothing is staged or written."""
 
 
 __all__ = [
@@ -55,14 +60,14 @@ __all__ = [
     "Z_SCORE",
     "BaseRM",
     "DetailedRM",
+    "JudgeError",
     "MemberScore",
     "Message",
     "Messages",
     "RewardDetails",
-    "RewardError",
-    "RewardJudge",
     "Scale",
     "conversation",
+    "question_and_answer",
     "scale_named",
     "split_answer",
 ]
@@ -109,7 +114,7 @@ class RewardDetails:
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.score):
-            raise RewardError(f"a reward model returned a non-finite score ({self.score})")
+            raise JudgeError(f"a reward model returned a non-finite score ({self.score})")
 
 
 class BaseRM(ABC):
@@ -124,7 +129,7 @@ class BaseRM(ABC):
         return f"py:{cls.__module__}:{cls.__qualname__}"
 
     def load(self) -> None:
-        """Check the model can work (and load it) before any sampling; raise RewardError if not."""
+        """Check the model can work (and load it) before any sampling; raise JudgeError if not."""
         return None
 
     def close(self) -> None:
@@ -227,58 +232,14 @@ def conversation(prompt: str, candidate: str, system_prompt: str | None = None) 
 def split_answer(messages: Messages) -> tuple[list[Message], str]:
     """(the conversation before the answer, the answer); the answer must be the assistant's."""
     if not messages or messages[-1].get("role") != "assistant":
-        raise RewardError("a reward model scores the last message, which must be the assistant's")
+        raise JudgeError("a reward model scores the last message, which must be the assistant's")
     return list(messages[:-1]), messages[-1].get("content", "")
 
 
-class RewardJudge:
-    """Any `BaseRM` as the miner's `Judge`: same name, the scale's default threshold."""
-
-    def __init__(
-        self,
-        rm: BaseRM,
-        *,
-        system_prompt: str | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-    ) -> None:
-        self.rm = rm
-        self._system_prompt = system_prompt
-        self._batch_size = batch_size
-
-    @property
-    def name(self) -> str:
-        """The reward model's canonical selector."""
-        return self.rm.name
-
-    @property
-    def system_prompt(self) -> str | None:
-        """The system prompt put before each question it scores."""
-        return self._system_prompt
-
-    @property
-    def default_threshold(self) -> float:
-        """The default threshold of the model's scale."""
-        return self.rm.scale.default_threshold
-
-    @property
-    def scale(self) -> Scale:
-        """The model's scale."""
-        return self.rm.scale
-
-    def load(self) -> None:
-        """Load the reward model."""
-        self.rm.load()
-
-    def score(self, items: Sequence[JudgeItem]) -> list[Judgement]:
-        """One judgement per item, scored in one `score_batch_details` call."""
-        batch = [conversation(i.prompt, i.candidate, self._system_prompt) for i in items]
-        details = self.rm.score_batch_details(batch, batch_size=self._batch_size)
-        if len(details) != len(items):
-            raise RewardError(
-                f"{self.name} returned {len(details)} scores for {len(items)} answers."
-            )
-        return [Judgement(d.score, d.reasoning) for d in details]
-
-    def close(self) -> None:
-        """Close the reward model."""
-        self.rm.close()
+def question_and_answer(messages: Messages) -> tuple[str, str]:
+    """(the last user message, the answer): what a judge that reads no chat is given."""
+    context, answer = split_answer(messages)
+    users = [m.get("content", "") for m in context if m.get("role") == "user"]
+    if not users:
+        raise JudgeError("a judge needs a user message before the answer")
+    return users[-1], answer

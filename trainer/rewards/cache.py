@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from trainer.rewards.base import BaseRM, DetailedRM, Messages, RewardDetails, RewardError
+from trainer.rewards.base import BaseRM, DetailedRM, JudgeError, Messages, RewardDetails
 from trainer.rewards.ensemble import EnsembleRM
 
 SCHEMA_VERSION = 1
@@ -40,7 +40,7 @@ class RewardCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._migrate()
         except sqlite3.Error as error:
-            raise RewardError(f"Cannot open the judge cache {self.path} ({error}).") from None
+            raise JudgeError(f"Cannot open the judge cache {self.path} ({error}).") from None
 
     def get_many(self, judge_key: str, item_keys: Sequence[str]) -> dict[str, tuple[float, str]]:
         """Stored (score, details JSON) for the keys that are present."""
@@ -84,7 +84,7 @@ class RewardCache:
                     "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
             elif row[0] != str(SCHEMA_VERSION):
-                raise RewardError(
+                raise JudgeError(
                     f"The judge cache {self.path} has schema {row[0]}; this dlm reads "
                     f"{SCHEMA_VERSION}. Use another --judge-cache directory or delete the file."
                 )
@@ -140,7 +140,7 @@ class CachedRM(DetailedRM):
                 [batch[i] for i in missing], batch_size=batch_size
             )
             if len(computed) != len(missing):
-                raise RewardError(f"{self.name} returned {len(computed)} scores for {misses}.")
+                raise JudgeError(f"{self.name} returned {len(computed)} scores for {misses}.")
             fresh = {keys[i]: d for i, d in zip(missing, computed, strict=True)}
             # Stored only once the whole batch succeeded: failures never reach the cache.
             self.cache.put_many(judge_key, [(k, d.score, _dump(d)) for k, d in fresh.items()])

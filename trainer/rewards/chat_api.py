@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from trainer.judges.base import DEFAULT_MAX_OUTPUT
+from trainer.rewards.base import DEFAULT_MAX_OUTPUT
 
 log = logging.getLogger("dlm.rewards")
 

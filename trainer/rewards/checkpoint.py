@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trainer.rewards.base import Messages, RewardError, split_answer
+from trainer.rewards.base import JudgeError, Messages, split_answer
 from trainer.rewards.profiles import InputMode, Profile
 from trainer.runtime.devices import current_device
 
@@ -40,9 +40,9 @@ class LoadOptions:
 
     def __post_init__(self) -> None:
         if self.torch_dtype not in _DTYPES:
-            raise RewardError(f"torch_dtype must be one of {', '.join(_DTYPES)}.")
+            raise JudgeError(f"torch_dtype must be one of {', '.join(_DTYPES)}.")
         if self.max_length < 8:
-            raise RewardError("max_length must be at least 8 tokens.")
+            raise JudgeError("max_length must be at least 8 tokens.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ class Renderer:
             options.input_mode or profile.input_mode or ("chat" if has_template else "pair")
         )
         if self.input_mode == "chat" and not has_template:
-            raise RewardError(f"{reference}: input_mode=chat, but the tokenizer has no template.")
+            raise JudgeError(f"{reference}: input_mode=chat, but the tokenizer has no template.")
         bos = tokenizer.bos_token_id
         probe = tokenizer("a")["input_ids"] if bos is not None else []
         self._adds_bos = bool(probe) and probe[0] == bos
@@ -132,7 +132,7 @@ def load_tokenizer(reference: str, path: Path, options: LoadOptions) -> Any:
             str(path), trust_remote_code=options.trust_remote_code
         )
     except (OSError, ValueError) as error:
-        raise RewardError(f"{reference}: cannot load its tokenizer ({error}).") from None
+        raise JudgeError(f"{reference}: cannot load its tokenizer ({error}).") from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
@@ -142,7 +142,7 @@ def load_tokenizer(reference: str, path: Path, options: LoadOptions) -> Any:
 def check_remote_code(reference: str, profile: Profile, options: LoadOptions) -> None:
     """Refuse a model that needs its own code unless the user opted in."""
     if profile.needs_remote_code and not options.trust_remote_code:
-        raise RewardError(
+        raise JudgeError(
             f"{reference} needs its own model code to load, which dlm runs only when you "
             "opt in: add `?trust_remote_code=1` to the selector (or pass "
             "trust_remote_code=True) if you trust that code."
@@ -222,7 +222,7 @@ class Checkpoint(Renderer):
                 dtype=self.options.torch_dtype,
             )
         except (OSError, ValueError) as error:
-            raise RewardError(
+            raise JudgeError(
                 f"{self.reference}: cannot load it as a reward model ({error})."
             ) from None
         model.config.pad_token_id = self.tokenizer.pad_token_id

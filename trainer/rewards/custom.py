@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from trainer.rewards.base import BaseRM, DetailedRM, Messages, RewardDetails, RewardError
+from trainer.rewards.base import BaseRM, DetailedRM, JudgeError, Messages, RewardDetails
 
 EXAMPLE = "`py:my_rewards:Brevity` for class Brevity in my_rewards.py"
 
@@ -26,23 +26,23 @@ def load_plugin(spec: str) -> BaseRM:
     reference, options = split_selector(spec)
     module_name, _, class_name = reference.partition(":")
     if not module_name or not class_name:
-        raise RewardError(f"py:{spec}: expected py:<module>:<Class>, e.g. {EXAMPLE}.")
+        raise JudgeError(f"py:{spec}: expected py:<module>:<Class>, e.g. {EXAMPLE}.")
     module = _import(spec, module_name)
     cls = getattr(module, class_name, None)
     if cls is None:
-        raise RewardError(f"py:{spec}: module {module_name} has no {class_name}.")
+        raise JudgeError(f"py:{spec}: module {module_name} has no {class_name}.")
     if not inspect.isclass(cls) or not issubclass(cls, BaseRM):
-        raise RewardError(
+        raise JudgeError(
             f"py:{spec}: {class_name} is not a BaseRM subclass. Subclass "
             "trainer.rewards.base.BaseRM and implement score(messages) -> float."
         )
     if inspect.isabstract(cls):
         missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
-        raise RewardError(f"py:{spec}: {class_name} does not implement {missing}.")
+        raise JudgeError(f"py:{spec}: {class_name} does not implement {missing}.")
     try:
         instance = cls(**options)
     except TypeError as error:
-        raise RewardError(f"py:{spec}: cannot create {class_name} ({error}).") from None
+        raise JudgeError(f"py:{spec}: cannot create {class_name} ({error}).") from None
     return PluginRM(instance, f"py:{spec}")
 
 
@@ -79,18 +79,18 @@ class PluginRM(DetailedRM):
             else:
                 details = self.rm.score_batch_details(batch, batch_size=batch_size)
                 scores = [d.score for d in details]
-        except RewardError:
+        except JudgeError:
             raise
         except Exception as error:
             kind = type(error).__name__
-            raise RewardError(f"{self.name} failed: {kind}: {error}") from error
+            raise JudgeError(f"{self.name} failed: {kind}: {error}") from error
         if len(scores) != len(batch):
-            raise RewardError(f"{self.name} returned {len(scores)} scores for {len(batch)}.")
+            raise JudgeError(f"{self.name} returned {len(scores)} scores for {len(batch)}.")
         for score in scores:
             if isinstance(score, bool) or not isinstance(score, int | float):
-                raise RewardError(f"{self.name}: score must be a number, not {score!r}.")
+                raise JudgeError(f"{self.name}: score must be a number, not {score!r}.")
             if not math.isfinite(score):
-                raise RewardError(f"{self.name}: score must be finite, not {score!r}.")
+                raise JudgeError(f"{self.name}: score must be finite, not {score!r}.")
         if plain:
             return [RewardDetails(float(s), self.scale.to_common(float(s))) for s in scores]  # type: ignore[arg-type]
         return details
@@ -104,11 +104,11 @@ def _import(spec: str, module_name: str) -> object:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if error.name and module_name.startswith(error.name):
-            raise RewardError(
+            raise JudgeError(
                 f"py:{spec}: no module named {module_name} (looked in the current directory "
                 f"and on sys.path). Run dlm from the directory that holds it, or install it."
             ) from None
-        raise RewardError(
+        raise JudgeError(
             f"py:{spec}: {module_name} imports {error.name}, which is missing."
         ) from None
     finally:

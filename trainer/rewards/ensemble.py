@@ -24,10 +24,10 @@ from trainer.rewards.base import (
     Z_SCORE,
     BaseRM,
     DetailedRM,
+    JudgeError,
     MemberScore,
     Messages,
     RewardDetails,
-    RewardError,
 )
 
 Normalize = Literal["scale", "group"]
@@ -44,14 +44,14 @@ class EnsembleRM(DetailedRM):
         name: str | None = None,
     ) -> None:
         if not members:
-            raise RewardError("an ensemble needs at least one member")
+            raise JudgeError("an ensemble needs at least one member")
         for rm, weight in members:
             if not isinstance(rm, BaseRM):
-                raise RewardError(f"ensemble member {rm!r} is not a BaseRM")
+                raise JudgeError(f"ensemble member {rm!r} is not a BaseRM")
             if isinstance(weight, bool) or not math.isfinite(weight) or weight <= 0:
-                raise RewardError(f"{rm.name}: an ensemble weight must be a positive number.")
+                raise JudgeError(f"{rm.name}: an ensemble weight must be a positive number.")
         if normalize not in ("scale", "group"):
-            raise RewardError(f"normalize must be scale or group, not {normalize!r}.")
+            raise JudgeError(f"normalize must be scale or group, not {normalize!r}.")
         self.members = [(rm, float(weight)) for rm, weight in members]
         self.normalize: Normalize = normalize
         self.scale = Z_SCORE if normalize == "group" else LOGITS
@@ -136,7 +136,7 @@ def load_ensemble(path: Path, make_member: Callable[[str], BaseRM]) -> EnsembleR
     for number, entry in enumerate(spec["members"], 1):
         weight = entry.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, int | float):
-            raise RewardError(f"ensemble:{path}: member {number}'s weight must be a number.")
+            raise JudgeError(f"ensemble:{path}: member {number}'s weight must be a number.")
         members.append((make_member(entry["judge"]), float(weight)))
     normalize = spec.get("normalize", "scale")
     return EnsembleRM(members, normalize=normalize, name=f"ensemble:{path}")
@@ -153,18 +153,18 @@ def _read_spec(path: Path) -> dict[str, Any]:
     try:
         spec: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        raise RewardError(f"ensemble:{path}: cannot read it ({error}).") from None
+        raise JudgeError(f"ensemble:{path}: cannot read it ({error}).") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("members"), list):
-        raise RewardError(
+        raise JudgeError(
             f"ensemble:{path}: expected a mapping with `members:`, a list of "
             "`{judge: <selector>, weight: <number>}`."
         )
     unknown = sorted(set(spec) - {"members", "normalize"})
     if unknown:
-        raise RewardError(f"ensemble:{path}: unknown keys {', '.join(unknown)}.")
+        raise JudgeError(f"ensemble:{path}: unknown keys {', '.join(unknown)}.")
     for number, entry in enumerate(spec["members"], 1):
         if not isinstance(entry, dict) or not isinstance(entry.get("judge"), str):
-            raise RewardError(f"ensemble:{path}: member {number} needs `judge: <selector>`.")
+            raise JudgeError(f"ensemble:{path}: member {number} needs `judge: <selector>`.")
     return spec
 
 

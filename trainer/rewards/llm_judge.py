@@ -20,12 +20,12 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Literal
 
-from trainer.judges.base import DEFAULT_MAX_OUTPUT
 from trainer.rewards.base import (
+    DEFAULT_MAX_OUTPUT,
     DetailedRM,
+    JudgeError,
     Messages,
     RewardDetails,
-    RewardError,
     conversation,
     split_answer,
 )
@@ -74,13 +74,13 @@ class LLMJudge(DetailedRM):
         self.model = model
         self._selector = selector or f"api:{model}"
         if not model.strip():
-            raise RewardError("api: needs a model name, e.g. `api:qwen2.5-7b-instruct`.")
+            raise JudgeError("api: needs a model name, e.g. `api:qwen2.5-7b-instruct`.")
         self.rubric = Rubric(rubric) if isinstance(rubric, str) else rubric
         self.scale = self.rubric.scale
         if concurrency < 1 or max_tokens < 1 or timeout <= 0:
-            raise RewardError(f"{self.name}: concurrency, max_tokens and timeout must be > 0.")
+            raise JudgeError(f"{self.name}: concurrency, max_tokens and timeout must be > 0.")
         if response_format not in _FORMATS:
-            raise RewardError(
+            raise JudgeError(
                 f"{self.name}: response_format must be auto, json_schema or json_object, "
                 f"not {response_format!r}."
             )
@@ -89,7 +89,7 @@ class LLMJudge(DetailedRM):
                 api_base, api_key=api_key, timeout=timeout, retry=retry, max_body=max_output
             )
         except ValueError as error:
-            raise RewardError(f"{self.name}: {error} (--judge-url).") from None
+            raise JudgeError(f"{self.name}: {error} (--judge-url).") from None
         self.concurrency = concurrency
         self.max_tokens = max_tokens
         self.response_format = response_format
@@ -234,7 +234,7 @@ class LLMJudge(DetailedRM):
             extra={"response_format": fmt},
         )
 
-    def _failure(self, error: EndpointError, where: str, fmt: str) -> RewardError:
+    def _failure(self, error: EndpointError, where: str, fmt: str) -> JudgeError:
         url = self.endpoint.shown
         if error.status in (401, 403):
             fix = f"Set {API_KEY_ENV} to a key this endpoint accepts."
@@ -255,10 +255,10 @@ class LLMJudge(DetailedRM):
             )
         else:
             fix = f"Check the server at {url}."
-        return RewardError(f"{self.name}: {where} failed: {error}. {fix}")
+        return JudgeError(f"{self.name}: {where} failed: {error}. {fix}")
 
-    def _bad_verdict(self, error: ValueError, where: str) -> RewardError:
-        return RewardError(
+    def _bad_verdict(self, error: ValueError, where: str) -> JudgeError:
+        return JudgeError(
             f"{self.name}: the verdict on {where} is unusable: {error}. Nothing is salvaged "
             "from a malformed verdict: use a server that enforces the JSON schema "
             "(llama.cpp's server, vLLM, Ollama) and a model able to follow the rubric."
@@ -274,7 +274,7 @@ def load_api_rm(
 ) -> LLMJudge:
     """An `LLMJudge`; the key defaults to $DLM_JUDGE_API_KEY, a `Path` rubric is read from file."""
     if not api_base:
-        raise RewardError(
+        raise JudgeError(
             f"api:{model} needs the endpoint: give --judge-url URL, the API base of an "
             "OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1."
         )

@@ -51,7 +51,7 @@ class LocalRM(DetailedRM):
 
     @abstractmethod
     def _check(self, checkpoint: Checkpoint) -> None:
-        """Raise RewardError when the checkpoint's head cannot serve this kind of model."""
+        """Raise JudgeError when the checkpoint's head cannot serve this kind of model."""
 
     def _loaded(self) -> Checkpoint:
         if self.checkpoint is None:

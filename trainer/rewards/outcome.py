@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trainer.generation.logprobs import length_sorted_batches
-from trainer.rewards.base import LOGITS, Messages, RewardDetails, RewardError
+from trainer.rewards.base import LOGITS, JudgeError, Messages, RewardDetails
 from trainer.rewards.checkpoint import Checkpoint, LoadOptions
 from trainer.rewards.local import LocalRM
 from trainer.rewards.profiles import PROFILES, Profile
@@ -56,7 +56,7 @@ class OutcomeRM(LocalRM):
     def _check(self, checkpoint: Checkpoint) -> None:
         labels = int(getattr(checkpoint.model.config, "num_labels", 0))
         if labels != 1:
-            raise RewardError(
+            raise JudgeError(
                 f"{self.name} has {labels} outputs; a reward model gives one score per answer. "
                 "Use a reward model (a sequence-classification model with num_labels=1)."
             )

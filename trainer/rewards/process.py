@@ -26,10 +26,10 @@ from urllib.parse import quote
 from trainer.generation.logprobs import length_sorted_batches
 from trainer.rewards.base import (
     PROBABILITY,
+    JudgeError,
     Message,
     Messages,
     RewardDetails,
-    RewardError,
     conversation,
     split_answer,
 )
@@ -52,16 +52,16 @@ log = logging.getLogger("dlm.rewards")
 def aggregate(step_scores: Sequence[float], aggregation: str) -> float:
     """The candidate's score from its step scores."""
     if aggregation not in AGGREGATIONS:
-        raise RewardError(f"Unknown aggregation {aggregation!r}; use min, prod, mean or last.")
+        raise JudgeError(f"Unknown aggregation {aggregation!r}; use min, prod, mean or last.")
     if not step_scores:
-        raise RewardError("no step to aggregate")
+        raise JudgeError("no step to aggregate")
     return float(AGGREGATIONS[aggregation](step_scores))
 
 
 def split_steps(answer: str, delimiter: str) -> list[str]:
     """The non-empty steps of `answer`."""
     if not delimiter:
-        raise RewardError("the step delimiter must not be empty")
+        raise JudgeError("the step delimiter must not be empty")
     return [step for step in answer.split(delimiter) if step.strip()]
 
 
@@ -69,10 +69,10 @@ def process_options(opts: Mapping[str, Any]) -> tuple[Aggregation, str]:
     """(aggregation, step delimiter) from loader options, with their defaults."""
     aggregation = str(opts.get("aggregation", "min"))
     if aggregation not in AGGREGATIONS:
-        raise RewardError(f"Unknown aggregation {aggregation!r}; use min, prod, mean or last.")
+        raise JudgeError(f"Unknown aggregation {aggregation!r}; use min, prod, mean or last.")
     delimiter = str(opts.get("step_delimiter", DEFAULT_DELIMITER))
     if not delimiter:
-        raise RewardError("the step delimiter must not be empty")
+        raise JudgeError("the step delimiter must not be empty")
     return aggregation, delimiter  # type: ignore[return-value]
 
 
@@ -113,12 +113,12 @@ class ProcessRM(LocalRM):
     def _check(self, checkpoint: Checkpoint) -> None:
         labels = int(getattr(checkpoint.model.config, "num_labels", 0))
         if labels not in (1, 2):
-            raise RewardError(
+            raise JudgeError(
                 f"{self.name} has {labels} outputs; a process reward model gives one (a logit) "
                 "or two (incorrect/correct) per step."
             )
         if checkpoint.profile.step_method == "token" and checkpoint.input_mode != "chat":
-            raise RewardError(f"{self.name}: a token-level process model needs a chat template.")
+            raise JudgeError(f"{self.name}: a token-level process model needs a chat template.")
 
     def score_steps(
         self, prompt: str, response: str, step_delimiter: str = DEFAULT_DELIMITER
@@ -162,7 +162,7 @@ def _split(messages: Messages, delimiter: str) -> tuple[list[Message], list[str]
     context, answer = split_answer(messages)
     steps = split_steps(answer, delimiter)
     if not steps:
-        raise RewardError("a process reward model cannot score an empty answer")
+        raise JudgeError("a process reward model cannot score an empty answer")
     return context, steps
 
 
@@ -235,7 +235,7 @@ def _by_token(
             text = rendered[i][0]
             positions = _step_positions(checkpoint, encoded, row, text, split[i][1], delimiter)
             if not positions:
-                raise RewardError(
+                raise JudgeError(
                     f"{checkpoint.reference}: the answer was cut at max_length="
                     f"{checkpoint.options.max_length} before its first step ended; raise it."
                 )

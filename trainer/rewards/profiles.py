@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from trainer.rewards.base import RewardError
+from trainer.rewards.base import JudgeError
 
 Kind = Literal["outcome", "process"]
 Head = Literal["sequence", "token", "auto"]
@@ -106,13 +106,13 @@ def profile_from_config(reference: str, config: dict[str, Any]) -> Profile:
     if "RewardModel" in arch:
         return Profile(reference, kind="outcome", head="auto", needs_remote_code=True)
     if arch.endswith(("ForCausalLM", "LMHeadModel", "ForConditionalGeneration")):
-        raise RewardError(
+        raise JudgeError(
             f"{reference} is a language model ({arch}), not a reward model: it has no score "
             "head. Use a sequence-classification reward model, or `--judge sway` to score "
             "with your adapter."
         )
     named = arch or "no `architectures` in config.json"
-    raise RewardError(
+    raise JudgeError(
         f"{reference}: cannot tell what kind of reward model this is ({named}). Use a "
         "sequence- or token-classification checkpoint, or pass a `Profile` to AutoRM.load."
     )
@@ -124,7 +124,7 @@ def _as_kind(reference: str, profile: Profile, kind: Kind) -> Profile:
         return replace(profile, kind="process", step_method="prefix")
     if kind == "process":
         return replace(profile, kind="process", step_method=profile.step_method or "token")
-    raise RewardError(
+    raise JudgeError(
         f"{reference} is a process reward model (one score per step); use "
         f"`--judge prm:{reference}` (or AutoRM.load(..., kind='process'))."
     )
@@ -134,5 +134,5 @@ def _read_config(path: Path) -> dict[str, Any]:
     try:
         loaded = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise RewardError(f"{path}: no readable config.json ({error}).") from None
+        raise JudgeError(f"{path}: no readable config.json ({error}).") from None
     return loaded if isinstance(loaded, dict) else {}

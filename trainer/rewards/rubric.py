@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import yaml
 
-from trainer.rewards.base import RewardError, Scale
+from trainer.rewards.base import JudgeError, Scale
 
 ScoreKind = Literal["integer", "number"]
 
@@ -61,7 +61,7 @@ class Rubric:
     def __post_init__(self) -> None:
         problem = _range_problem(self)
         if problem:
-            raise RewardError(f"Bad rubric: {problem}")
+            raise JudgeError(f"Bad rubric: {problem}")
 
     @property
     def scale(self) -> Scale:
@@ -106,7 +106,7 @@ def read_rubric(path: Path) -> Rubric:
     try:
         text = path.expanduser().read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise RewardError(f"Cannot read the rubric {path} ({error}).") from None
+        raise JudgeError(f"Cannot read the rubric {path} ({error}).") from None
     return parse_rubric(text, str(path))
 
 
@@ -115,22 +115,22 @@ def parse_rubric(text: str, origin: str = "the rubric") -> Rubric:
     settings, body = _split_frontmatter(text, origin)
     unknown = sorted(set(settings) - set(_KEYS))
     if unknown:
-        raise RewardError(
+        raise JudgeError(
             f"{origin}: unknown setting(s) {', '.join(unknown)}; a rubric takes {', '.join(_KEYS)}."
         )
     if not body.strip():
-        raise RewardError(f"{origin}: the rubric text is empty; write what the judge grades on.")
+        raise JudgeError(f"{origin}: the rubric text is empty; write what the judge grades on.")
     low, high = _scale(settings.get("scale", [0, 10]), origin)
     scores = settings.get("scores", "integer")
     if scores not in ("integer", "number"):
-        raise RewardError(f"{origin}: scores must be integer or number, not {scores!r}.")
+        raise JudgeError(f"{origin}: scores must be integer or number, not {scores!r}.")
     threshold = settings.get("threshold")
     if threshold is not None and not _is_number(threshold):
-        raise RewardError(f"{origin}: threshold must be a number, not {threshold!r}.")
+        raise JudgeError(f"{origin}: threshold must be a number, not {threshold!r}.")
     try:
         return Rubric(body.strip(), low, high, scores, threshold)
-    except RewardError as error:
-        raise RewardError(f"{origin}: {error}") from None
+    except JudgeError as error:
+        raise JudgeError(f"{origin}: {error}") from None
 
 
 def parse_verdict(content: str, rubric: Rubric) -> tuple[float, str]:
@@ -179,16 +179,16 @@ def _split_frontmatter(text: str, origin: str) -> tuple[dict[str, Any], str]:
             try:
                 settings = yaml.safe_load("".join(lines[1:end])) or {}
             except yaml.YAMLError as error:
-                raise RewardError(f"{origin}: the frontmatter is not YAML ({error}).") from None
+                raise JudgeError(f"{origin}: the frontmatter is not YAML ({error}).") from None
             if not isinstance(settings, dict):
-                raise RewardError(f"{origin}: the frontmatter must be `key: value` lines.")
+                raise JudgeError(f"{origin}: the frontmatter must be `key: value` lines.")
             return settings, "".join(lines[end + 1 :])
-    raise RewardError(f"{origin}: the frontmatter opened with `---` is never closed.")
+    raise JudgeError(f"{origin}: the frontmatter opened with `---` is never closed.")
 
 
 def _scale(value: Any, origin: str) -> tuple[float, float]:
     if not (isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value)):
-        raise RewardError(f"{origin}: scale must be [MIN, MAX], two numbers, not {value!r}.")
+        raise JudgeError(f"{origin}: scale must be [MIN, MAX], two numbers, not {value!r}.")
     return float(value[0]), float(value[1])
 
 

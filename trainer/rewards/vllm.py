@@ -18,9 +18,9 @@ from trainer.rewards.base import (
     LOGITS,
     PROBABILITY,
     DetailedRM,
+    JudgeError,
     Messages,
     RewardDetails,
-    RewardError,
 )
 from trainer.rewards.checkpoint import (
     LoadOptions,
@@ -41,11 +41,11 @@ INSTALL = (
 
 
 def require_vllm() -> Any:
-    """The `vllm` module, or a RewardError saying how to install it."""
+    """The `vllm` module, or a JudgeError saying how to install it."""
     try:
         import vllm
     except ImportError:
-        raise RewardError(INSTALL) from None
+        raise JudgeError(INSTALL) from None
     return vllm
 
 
@@ -98,7 +98,7 @@ class VllmRM(DetailedRM):
         profile = resolve_profile(self.reference, path, kind=self._kind, profiles=self._profiles)
         check_remote_code(self.reference, profile, self.options)
         if profile.kind == "process" and profile.step_tag is None:
-            raise RewardError(
+            raise JudgeError(
                 f"{self.reference}: with vLLM only step-tagged process models are supported; "
                 "use load_method='transformers'."
             )
@@ -160,7 +160,7 @@ class VllmRM(DetailedRM):
             _softmax(values[t])[positive] for t, token in enumerate(ids) if token == tag_id
         )
         if not steps:
-            raise RewardError(f"{self.name}: no step survived truncation; raise max_length.")
+            raise JudgeError(f"{self.name}: no step survived truncation; raise max_length.")
         score = aggregate(steps, self.aggregation)
         return RewardDetails(
             score,

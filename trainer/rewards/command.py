@@ -1,7 +1,7 @@
 """`cli:<command>`: an external program scores each candidate (docs/judges.md).
 
-The command is split like a shell would and run without a shell, once per candidate,
-with `{"prompt": ..., "candidate": ...}` on stdin; it prints
+The command is split like a shell would and run without a shell, once per answer,
+with `{"prompt": <the question>, "candidate": <the answer>}` on stdin; it prints
 `{"score": <finite number>, "reasoning": <optional string>}` on stdout. Each call runs
 in a session (process group) of its own and an environment without dlm's or the hub's
 secrets; its stdout is read as it comes, up to a limit, and whatever is left of the
@@ -24,7 +24,14 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trainer.judges.base import DEFAULT_MAX_OUTPUT, JudgeError, JudgeItem, Judgement
+from trainer.rewards.base import (
+    DEFAULT_MAX_OUTPUT,
+    DetailedRM,
+    JudgeError,
+    Messages,
+    RewardDetails,
+    question_and_answer,
+)
 from trainer.rewards.scale import Scale
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -46,10 +53,9 @@ _CHUNK = 65536
 _POLL_S = 0.05
 
 
-class CliJudge:
-    """A judge that runs a local command per candidate."""
+class CliRM(DetailedRM):
+    """A judge that runs a local command per answer."""
 
-    default_threshold = 0.1
     scale = Scale("cli", 0.1)
 
     def __init__(
@@ -80,7 +86,7 @@ class CliJudge:
 
     def fingerprint(self) -> dict[str, str]:
         """The whole command line, for the score cache's key only (it may hold secrets)."""
-        return {"argv": json.dumps(self._argv)}
+        return {"selector": self.name, "scale": self.scale.name, "argv": json.dumps(self._argv)}
 
     def load(self) -> None:
         """Fail now if the program does not exist."""
@@ -90,15 +96,16 @@ class CliJudge:
                 "an executable). Give the full path, e.g. `cli:/usr/bin/python3 judge.py`."
             )
 
-    def score(self, items: Sequence[JudgeItem]) -> list[Judgement]:
-        """Run the command once per item; any broken answer stops everything."""
-        return [self._score_one(item) for item in items]
+    def _details_batch(self, batch: Sequence[Messages], batch_size: int) -> list[RewardDetails]:
+        """Run the command once per conversation; any broken answer stops everything."""
+        details = []
+        for messages in batch:
+            score, reasoning = self._score_one(*question_and_answer(messages))
+            details.append(RewardDetails(score, self.scale.to_common(score), reasoning=reasoning))
+        return details
 
-    def close(self) -> None:
-        """Nothing to release."""
-
-    def _score_one(self, item: JudgeItem) -> Judgement:
-        request = json.dumps({"prompt": item.prompt, "candidate": item.candidate})
+    def _score_one(self, question: str, answer: str) -> tuple[float, str | None]:
+        request = json.dumps({"prompt": question, "candidate": answer})
         environment = judge_environment(os.environ, self._keep_env)
         deadline = time.monotonic() + self._timeout
         call = _run(
@@ -140,8 +147,8 @@ def judge_environment(environ: Mapping[str, str], keep: Collection[str]) -> dict
     }
 
 
-def parse_answer(name: str, stdout: bytes) -> Judgement:
-    """The judgement a judge printed; JudgeError saying what is wrong with anything else."""
+def parse_answer(name: str, stdout: bytes) -> tuple[float, str | None]:
+    """(score, reasoning) as a judge printed them; JudgeError saying what is wrong otherwise."""
     try:
         text = stdout.decode("utf-8").strip()
     except UnicodeDecodeError:
@@ -159,7 +166,7 @@ def parse_answer(name: str, stdout: bytes) -> Judgement:
     reasoning = answer.get("reasoning")
     if reasoning is not None and not isinstance(reasoning, str):
         raise _broken(name, '"reasoning" must be a string when given')
-    return Judgement(score, reasoning)
+    return score, reasoning
 
 
 class _RejectedError(ValueError):

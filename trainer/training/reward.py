@@ -27,15 +27,15 @@ from trainer.events import Events
 from trainer.rewards.base import conversation
 from trainer.rewards.checkpoint import Checkpoint, LoadOptions, Renderer
 from trainer.rewards.outcome import REWARD_DIR, OutcomeRM
-from trainer.rewards.pairs import document_pairs
 from trainer.rewards.profiles import Profile
-from trainer.rewards.train_config import RewardSettings
 from trainer.runtime.devices import trainer_device
 from trainer.runtime.distributed import SINGLE, training_arguments
 from trainer.store import Store
 from trainer.store.swap import replacing_directory
 from trainer.training.lifecycle import RunStart, recorded_run
 from trainer.training.preference_rows import PreferenceRow, conversational, split_preference_heldout
+from trainer.training.reward_pairs import document_pairs
+from trainer.training.reward_settings import RewardSettings
 
 RUN_FILE = "dlm_reward.json"
 """Written beside the checkpoint: which run, document and pairs produced it."""

@@ -13,31 +13,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from trainer.generation.logprobs import Encoded, completion_logprobs, length_sorted_batches
-from trainer.judges.base import JudgeError, JudgeItem, Judgement
+from trainer.rewards.base import DetailedRM, JudgeError, Messages, RewardDetails, split_answer
 from trainer.rewards.scale import NATS_PER_TOKEN
-from trainer.training.rows import chat_messages
 
 
-class SwayJudge:
+class SwayRM(DetailedRM):
     """Scores with the document's own adapter; `logprob=True` gives `sway:logprob`."""
 
-    default_threshold = 0.1
     scale = NATS_PER_TOKEN
 
-    def __init__(
-        self,
-        model: Any,
-        tokenizer: Any,
-        *,
-        system_prompt: str | None,
-        logprob: bool = False,
-        batch_size: int = 8,
-    ) -> None:
+    def __init__(self, model: Any, tokenizer: Any, *, logprob: bool = False) -> None:
         self._model = model
         self._tokenizer = tokenizer
-        self._system_prompt = system_prompt
         self._logprob = logprob
-        self._batch_size = batch_size
 
     @property
     def name(self) -> str:
@@ -52,27 +40,29 @@ class SwayJudge:
                 "adapter loaded. Train first (`dlm train`), or use `--judge sway:logprob`."
             )
 
-    def score(self, items: Sequence[JudgeItem]) -> list[Judgement]:
-        """One score per item; candidates are scored in length-sorted batches."""
-        encoded = [self._encode(item) for item in items]
-        sizes = [len(prompt) + len(candidate) for prompt, candidate in encoded]
+    def _details_batch(self, batch: Sequence[Messages], batch_size: int) -> list[RewardDetails]:
+        """One score per conversation; answers are scored in length-sorted micro-batches."""
+        encoded = [self._encode(messages) for messages in batch]
+        sizes = [len(prompt) + len(answer) for prompt, answer in encoded]
         scores: dict[int, float] = {}
-        for batch in length_sorted_batches(sizes, self._batch_size):
-            adapter = self._mean_logprobs([encoded[i] for i in batch])
+        for group in length_sorted_batches(sizes, batch_size):
+            adapter = self._mean_logprobs([encoded[i] for i in group])
             if self._logprob:
                 values = adapter
             else:
                 with self._model.disable_adapter():
-                    base = self._mean_logprobs([encoded[i] for i in batch])
+                    base = self._mean_logprobs([encoded[i] for i in group])
                 values = [a - b for a, b in zip(adapter, base, strict=True)]
-            scores.update(zip(batch, values, strict=True))
-        return [Judgement(scores[i]) for i in range(len(items))]
-
-    def close(self) -> None:
-        """The model belongs to the caller."""
+            scores.update(zip(group, values, strict=True))
+        return [
+            RewardDetails(
+                scores[i], self.scale.to_common(scores[i]), tokens_scored=len(encoded[i][1])
+            )
+            for i in range(len(batch))
+        ]
 
     def fingerprint(self) -> dict[str, str]:
-        """What the scores depend on: base model, the adapter's weights, template, system prompt."""
+        """What the scores depend on: base model, the adapter's weights, the chat template."""
         import hashlib
 
         digest = hashlib.sha256()
@@ -83,11 +73,12 @@ class SwayJudge:
         config = getattr(self._model, "config", None)
         template = str(getattr(self._tokenizer, "chat_template", None) or "")
         return {
+            "selector": self.name,
+            "scale": self.scale.name,
             "base_model": str(getattr(config, "_name_or_path", "")),
             "dtype": str(getattr(self._model, "dtype", "")),
             "adapter": digest.hexdigest()[:16] if state else "none",
             "template": hashlib.sha256(template.encode()).hexdigest()[:16],
-            "system_prompt": self._system_prompt or "",
         }
 
     def _adapter_state(self) -> dict[str, Any]:
@@ -97,17 +88,16 @@ class SwayJudge:
 
         return dict(get_peft_model_state_dict(self._model))
 
-    def _encode(self, item: JudgeItem) -> Encoded:
+    def _encode(self, messages: Messages) -> Encoded:
+        context, answer = split_answer(messages)
         prompt = self._tokenizer.apply_chat_template(
-            chat_messages(item.prompt, self._system_prompt),
-            tokenize=False,
-            add_generation_prompt=True,
+            [dict(m) for m in context], tokenize=False, add_generation_prompt=True
         )
         prompt_ids = list(self._tokenizer(prompt, add_special_tokens=False)["input_ids"])
-        candidate_ids = list(self._tokenizer(item.candidate, add_special_tokens=False)["input_ids"])
-        if not candidate_ids:
-            raise JudgeError("the sway judge cannot score an empty candidate")
-        return prompt_ids, candidate_ids
+        answer_ids = list(self._tokenizer(answer, add_special_tokens=False)["input_ids"])
+        if not answer_ids:
+            raise JudgeError("the sway judge cannot score an empty answer")
+        return prompt_ids, answer_ids
 
     def _mean_logprobs(self, batch: list[Encoded]) -> list[float]:
         pad = self._tokenizer.pad_token_id or 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dlmlang.errors import UsageError
-from trainer.judges.base import DEFAULT_MAX_OUTPUT, DEFAULT_MAX_REASONING, Judge
+from trainer.rewards.base import DEFAULT_MAX_OUTPUT, DEFAULT_MAX_REASONING, BaseRM
 
 DEFAULT_JUDGE = "sway"
 
@@ -65,7 +65,7 @@ class JudgeSettings:
     @property
     def needs_sampling_model(self) -> bool:
         """Whether the judge scores with the adapter's own model (the sway judges)."""
-        from trainer.judges.selector import uses_sampling_model
+        from trainer.rewards.selector import uses_sampling_model
 
         return uses_sampling_model(self.selector)
 
@@ -77,28 +77,46 @@ def load_judge(
     tokenizer: Any,
     system_prompt: str | None,
     store_root: Path,
-) -> Judge:
-    """The judge, loaded and bounded: a broken one fails here, before any sampling."""
-    from trainer.judges.base import BoundedJudge
-    from trainer.judges.selector import make_judge
+) -> BaseRM:
+    """The judge `build_judge` gives, loaded: a broken one fails here, before any sampling."""
+    judge = build_judge(
+        flags, model=model, tokenizer=tokenizer, system_prompt=system_prompt, store_root=store_root
+    )
+    judge.load()
+    return judge
+
+
+def build_judge(
+    flags: JudgeSettings,
+    *,
+    model: Any,
+    tokenizer: Any,
+    system_prompt: str | None,
+    store_root: Path,
+) -> BaseRM:
+    """The judge `flags` ask for, cached if asked and bounded, not loaded yet."""
     from trainer.rewards.outcome import REWARD_DIR
+    from trainer.rewards.selector import JudgeContext, make_judge
+    from trainer.rewards.wrappers import BoundedRM
     from trainer.store import dlm_home
 
-    judge = make_judge(
-        flags.selector,
+    context = JudgeContext(
+        home=dlm_home(),
         model=model,
         tokenizer=tokenizer,
         system_prompt=system_prompt,
-        home=dlm_home(),
-        timeout=flags.timeout,
         reward_dir=store_root / REWARD_DIR,
-        cache_dir=flags.cache,
+        timeout=flags.timeout,
         judge_url=flags.url,
         rubric=flags.rubric,
         max_output=flags.max_output,
         keep_env=flags.keep_env,
         record_command=flags.record_command,
     )
-    judge.load()
-    # Every judgement of mining and best-of passes here, whichever judge made it.
-    return BoundedJudge(judge, flags.max_reasoning)
+    judge = make_judge(flags.selector, context)
+    if flags.cache is not None:
+        from trainer.rewards.cache import CachedRM
+
+        judge = CachedRM(judge, flags.cache)
+    # Every score of mining and best-of passes here, whichever judge gave it.
+    return BoundedRM(judge, flags.max_reasoning)
