@@ -1,7 +1,8 @@
-"""A rich progress bar for training, fed by the trainer's events."""
+"""Training progress, fed by the trainer's events: a rich bar, or JSON lines for programs."""
 
 from __future__ import annotations
 
+import sys
 from types import TracebackType
 
 from rich.console import Console
@@ -14,6 +15,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from dlm.jsonout import to_json
 from dlm.verbosity import is_quiet
 from trainer.events import StepEvent
 
@@ -63,3 +65,37 @@ class RichEvents:
         loss = f"{event.loss:.3f}" if event.loss is not None else "-"
         speed = f"{event.tokens_per_second:,.0f}" if event.tokens_per_second else "-"
         self._progress.update(self._task, completed=event.step, loss=loss, speed=speed)
+
+
+class JsonlEvents:
+    """One JSON object per line on stderr (`dlm train --progress jsonl`), in the shape
+    of `dlm preference mine --progress jsonl`: event, stage, done, total, message."""
+
+    def __enter__(self) -> JsonlEvents:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        return None
+
+    def message(self, text: str) -> None:
+        """A line saying what happens now (loading, saving, ...)."""
+        self._emit("message", 0, 0, text)
+
+    def start(self, total_steps: int) -> None:
+        """Training begins."""
+        self._emit("start", 0, total_steps, "")
+
+    def step(self, event: StepEvent) -> None:
+        """One optimizer step, with its loss."""
+        loss = f"loss {event.loss:.3f}" if event.loss is not None else ""
+        self._emit("progress", event.step, event.total_steps, loss)
+
+    def _emit(self, event: str, done: int, total: int, message: str) -> None:
+        line = {"event": event, "stage": "train", "done": done, "total": total, "message": message}
+        sys.stderr.write(to_json(line, indent=None) + "\n")
+        sys.stderr.flush()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dlm.documents import LoadedDocument
@@ -31,6 +32,8 @@ class TrainOptions:
     no_wait: bool = False
     device: str | None = None
     """--device (None: $DLM_DEVICE, else auto)."""
+    progress_jsonl: bool = False
+    """--progress jsonl: JSON lines on stderr instead of the bar."""
 
 
 def run_training(
@@ -94,7 +97,8 @@ def _run(
                 seed=options.seed,
                 fresh=options.fresh,
             )
-            train_document(training, store, lambda: _events(world), _reported, world)
+            events = partial(_events, world, options.progress_jsonl)
+            train_document(training, store, events, _reported, world)
     except KeyboardInterrupt:
         done = f" Runs completed before it: {len(results)}." if results else ""
         raise CliError(
@@ -107,8 +111,10 @@ def _run(
     return results
 
 
-def _events(world: World) -> AbstractContextManager[Any]:
-    from dlm.progress import RichEvents
+def _events(world: World, jsonl: bool) -> AbstractContextManager[Any]:
+    from dlm.progress import JsonlEvents, RichEvents
     from trainer.events import SilentEvents
 
-    return RichEvents() if world.is_main else nullcontext(SilentEvents())
+    if not world.is_main:
+        return nullcontext(SilentEvents())
+    return JsonlEvents() if jsonl else RichEvents()

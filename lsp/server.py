@@ -13,15 +13,42 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import lsp_method
 
+from lsp.adapters import Adapters
 from lsp.cli_bridge import Children, default_command
-from lsp.features import actions, completion, diagnostics, hover, lenses, loop, outline
+from lsp.features import (
+    actions,
+    asking,
+    completion,
+    diagnostics,
+    formatting,
+    hover,
+    lenses,
+    long_runs,
+    loop,
+    outline,
+    semantic_tokens,
+    training,
+)
 from lsp.state import Documents, OpenDocument, Snapshot
 from lsp.sync import DlmProtocol
 from lsp.trust import JudgeOrigin
 
 T = TypeVar("T")
 logger = logging.getLogger("dlm.lsp")
-FEATURES = (diagnostics, hover, outline, actions, lenses, loop, completion)
+FEATURES = (
+    diagnostics,
+    hover,
+    outline,
+    actions,
+    lenses,
+    loop,
+    completion,
+    semantic_tokens,
+    formatting,
+    long_runs,
+    training,
+    asking,
+)
 
 
 @dataclass(slots=True)
@@ -151,16 +178,19 @@ class DlmServer(LanguageServer):
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.staged: dict[str, int] = {}
         """Staged pairs per document URI, as `dlm preference list` last said."""
-        self.mining: dict[str, asyncio.subprocess.Process] = {}
-        """Running miners by progress token."""
+        self.running: dict[str, asyncio.subprocess.Process] = {}
+        """Running miners, training runs and questions by progress token."""
+        self.training: set[str] = set()
+        """URIs of the documents training now."""
+        self.adapters = Adapters()
         self.cancelled: set[str] = set()
         self.background: set[asyncio.Task[Any]] = set()
         self.children = Children()
         """Every `dlm` process this server started: none outlives it."""
 
     def stop_children(self) -> None:
-        """Kill every `dlm` child (a miner counts as cancelled)."""
-        self.cancelled.update(self.mining)
+        """Kill every `dlm` child (a long run counts as cancelled)."""
+        self.cancelled.update(self.running)
         self.children.kill_all()
 
     def shutdown(self) -> None:
@@ -170,7 +200,9 @@ class DlmServer(LanguageServer):
         super().shutdown()  # type: ignore[no-untyped-call]
 
     def file_settled(self, uri: str) -> None:
-        """The file on disk matches the editor (opened or saved): recount staged pairs."""
+        """The file on disk matches the editor (opened or saved): recount staged pairs;
+        the adapter version is asked again when lenses or hints next need it."""
+        self.adapters.invalidate(uri)
         if uri.startswith("file:"):
             self.spawn(loop.guarded_async(self, "staged pairs", loop.refresh_staged(self, uri)))
 

@@ -9,23 +9,34 @@ import pytest
 
 import dlmlang
 from dlmlang.schema import FRONTMATTER, KeySpec
+from lsp.features.diagnostics import DOCS_URL, code_link
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 DIAGNOSTICS = DOCS / "diagnostics.md"
 FORMAT = DOCS / "format.md"
-_ROW = re.compile(r"^\|\s*`?(DLM\d{3})`?\s*\|\s*([a-z]+)\s*\|(.*)\|\s*$")
+_HEADING = re.compile(r"^## (DLM\d{3})$")
+_SEVERITY = re.compile(r"^\*\*([a-z]+)\*\*: ")
 _CODE = re.compile(r"\bDLM\d{3}\b")
 
 
 def _table_rows() -> list[tuple[str, str, list[str]]]:
-    """(code, severity, remaining cells) of every row of the table in diagnostics.md."""
-    rows = []
+    """(code, severity, [when, fix]) of every code's entry (`## DLM041`) in diagnostics.md."""
+    rows: list[tuple[str, str, list[str]]] = []
     for line in DIAGNOSTICS.read_text("utf-8").splitlines():
-        match = _ROW.match(line)
-        if match:
-            cells = [cell.strip() for cell in match.group(3).split(" | ")]
-            rows.append((match.group(1), match.group(2), cells))
+        heading = _HEADING.match(line)
+        if heading:
+            rows.append((heading.group(1), "", []))
+        elif rows and (severity := _SEVERITY.match(line)) and not rows[-1][1]:
+            rows[-1] = (rows[-1][0], severity.group(1), rows[-1][2])
+        elif rows and line.startswith(("**Reported when:** ", "**How to fix it:** ")):
+            rows[-1][2].append(line.split(":** ", 1)[1].strip())
     return rows
+
+
+def github_anchor(heading: str) -> str:
+    """The fragment GitHub gives a heading: lower case, punctuation dropped, spaces to `-`."""
+    kept = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return kept.replace(" ", "-")
 
 
 def _key_paths(spec: KeySpec, prefix: str = "") -> list[str]:
@@ -58,6 +69,18 @@ def test_diagnostics_row_has_the_rules_severity_and_text(
     assert severity == dlmlang.RULES[code].severity.value
     trigger, fix = cells
     assert len(trigger) > 20 and len(fix) > 10
+
+
+@pytest.mark.parametrize("code", sorted(dlmlang.RULES))
+def test_every_code_has_the_heading_its_diagnostic_links_to(code: str) -> None:
+    headings = [
+        line[3:] for line in DIAGNOSTICS.read_text("utf-8").splitlines() if line.startswith("## ")
+    ]
+    anchors = {github_anchor(heading) for heading in headings}
+    link = code_link(code)
+    assert link.startswith(DOCS_URL + "#")
+    assert link.split("#", 1)[1] in anchors
+    assert f"| [{code}](#{github_anchor(code)}) |" in DIAGNOSTICS.read_text("utf-8")
 
 
 def test_docs_mention_only_existing_codes() -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from dlm.commands.preference import ProgressFormat
 from dlm.documents import LoadedDocument, load_valid_document
 from dlm.errors import CliError
 from dlm.jsonout import to_json
@@ -71,6 +72,10 @@ def train(
     ] = False,
     device: DeviceOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    progress: Annotated[
+        ProgressFormat | None,
+        typer.Option(help="`jsonl`: one JSON progress object per line on stderr, no bar."),
+    ] = None,
     nproc: NprocOption = 1,
     nnodes: NnodesOption = 1,
     node_rank: NodeRankOption = 0,
@@ -128,6 +133,7 @@ def train(
         fresh=fresh,
         no_wait=no_wait,
         device=device,
+        progress_jsonl=progress is ProgressFormat.JSONL,
     )
     report = (lambda result: None) if as_json else (lambda r: typer.echo(describe(r)))
     results = run_training(loaded, options, report)

@@ -14,11 +14,20 @@ from lsp.state import Snapshot
 if TYPE_CHECKING:
     from lsp.server import DlmServer
 
+DOCS_URL = "https://github.com/dlm-tools/dlm/blob/main/docs/diagnostics.md"
+"""Where each code is explained: one heading per code (`## DLM041`, anchor `#dlm041`).
+The repository named in vscode-ext/package.json, a placeholder until it is published."""
+
 SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
     Severity.WARNING: types.DiagnosticSeverity.Warning,
     Severity.INFO: types.DiagnosticSeverity.Information,
 }
+
+
+def code_link(code: str) -> str:
+    """The address of `code`'s entry in docs/diagnostics.md."""
+    return f"{DOCS_URL}#{code.lower()}"
 
 
 def to_protocol(diagnostic: Diagnostic, snapshot: Snapshot) -> types.Diagnostic:
@@ -28,6 +37,7 @@ def to_protocol(diagnostic: Diagnostic, snapshot: Snapshot) -> types.Diagnostic:
         message=diagnostic.message,
         severity=SEVERITY[diagnostic.severity],
         code=diagnostic.code,
+        code_description=types.CodeDescription(href=code_link(diagnostic.code)),
         source="dlm",
     )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -11,6 +12,7 @@ from dlmlang import Position, Range, Section, SectionKind
 from dlmlang.context import pair_starts, spec_at
 from dlmlang.marker import MARKER_PREFIX
 from dlmlang.provenance import HARVEST_PREFIX, SYNTH_PREFIX, marker_kind
+from lsp.adapters import Answer
 from lsp.positions import from_client, to_client_range
 from lsp.state import Snapshot
 
@@ -18,8 +20,13 @@ if TYPE_CHECKING:
     from lsp.server import DlmServer
 
 
-def hover_text(snapshot: Snapshot, position: Position) -> tuple[str, int] | None:
-    """Markdown for what is under `position`, and the line it describes; None for nothing."""
+def hover_text(
+    snapshot: Snapshot,
+    position: Position,
+    answer_to: Callable[[str], Answer | None] | None = None,
+) -> tuple[str, int] | None:
+    """Markdown for what is under `position`, and the line it describes; None for nothing.
+    `answer_to` gives the current adapter's cached answer to a question, if any."""
     document = snapshot.document
     if document.frontmatter is not None and position.line < document.body_line:
         return _key_hover(snapshot, position)
@@ -35,17 +42,24 @@ def hover_text(snapshot: Snapshot, position: Position) -> tuple[str, int] | None
         return provenance, position.line
     starts = pair_starts(section, snapshot.lines)
     if position.line in starts:
-        return _pair_hover(section, starts.index(position.line), len(starts)), position.line
+        index = starts.index(position.line)
+        return _pair_hover(section, index, len(starts), answer_to), position.line
     return None
 
 
-def _pair_hover(section: Section, index: int, count: int) -> str:
+def _pair_hover(
+    section: Section, index: int, count: int, answer_to: Callable[[str], Answer | None] | None
+) -> str:
     """Which pair a `### Q` or `### Prompt` header opens, and what it holds."""
     what = "question/answer pair" if section.kind is SectionKind.INSTRUCTION else "triple"
     lines = [f"{what} {index + 1} of {count} in section `{section.section_id}`"]
     if section.kind is SectionKind.INSTRUCTION and index < len(section.pairs):
         pair = section.pairs[index]
         lines.append(f"**A:** {_short(pair.answer)}")
+        answered = answer_to(pair.question) if answer_to is not None else None
+        if answered is not None:
+            text = _escaped(_short(answered.text)) or "(an empty answer)"
+            lines.append(f"**adapter {answered.version}:** {text}")
     elif section.kind is SectionKind.PREFERENCE and index < len(section.triples):
         triple = section.triples[index]
         lines.append(
@@ -57,6 +71,11 @@ def _pair_hover(section: Section, index: int, count: int) -> str:
 def _short(text: str, limit: int = 160) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _escaped(text: str) -> str:
+    """Model output as literal Markdown text (no links, images or HTML of its own)."""
+    return "".join(f"\\{c}" if c in "\\`*_{}[]<>()#+-.!|~" else c for c in text)
 
 
 def _end(section: Section) -> int:
@@ -147,7 +166,8 @@ def register(server: DlmServer) -> None:
         if snapshot is None:
             return None
         position = from_client(snapshot.lines, params.position, snapshot.encoding)
-        found = ls.guarded("hover", hover_text, snapshot, position)
+        answer_to = partial(ls.adapters.answer, params.text_document.uri)
+        found = ls.guarded("hover", hover_text, snapshot, position, answer_to)
         if found is None:
             return None
         text, line = found

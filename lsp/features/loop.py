@@ -7,7 +7,8 @@ a file and an editor undo restores it.
 """
 
 import shlex
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import uuid4
 
 from lsprotocol import types
@@ -16,6 +17,7 @@ from pygls.uris import to_fs_path
 
 from dlmlang import Severity
 from lsp import cli_bridge, trust
+from lsp.features import long_runs
 from lsp.state import Snapshot
 
 if TYPE_CHECKING:
@@ -27,20 +29,24 @@ MINE = "dlm.minePreferences"
 APPLY = "dlm.applyStaged"
 REVERT = "dlm.revertMined"
 REFRESH = "dlm.refreshStaged"
+T = TypeVar("T")
 
 
-def errors_first(snapshot: Snapshot) -> str | None:
-    """Why the loop cannot run on this text yet (it has errors), or None."""
+def errors_first(snapshot: Snapshot, does: str = "mines, applies and reverts") -> str | None:
+    """Why `dlm` cannot run on this text yet (it has errors), or None; `does` says
+    what it would do."""
     errors = sum(d.severity is Severity.ERROR for d in snapshot.diagnostics)
     if not errors:
         return None
     return (
         f"Fix the {errors} error{'s' * (errors != 1)} in this document first: "
-        "dlm mines, applies and reverts only in a document without errors."
+        f"dlm {does} only in a document without errors."
     )
 
 
-def _on_disk(ls: "DlmServer", uri: str) -> "tuple[Snapshot, Path] | None":
+def on_disk(
+    ls: "DlmServer", uri: str, does: str = "mines, applies and reverts"
+) -> "tuple[Snapshot, Path] | None":
     """The document and its file, or None (with a message) when `dlm` cannot work on it:
     not a regular file or too large, with errors, or not saved."""
     from pathlib import Path
@@ -50,7 +56,7 @@ def _on_disk(ls: "DlmServer", uri: str) -> "tuple[Snapshot, Path] | None":
     if snapshot is None or path_text is None:
         return None
     path = Path(path_text)
-    problem = cli_bridge.unusable_reason(path) or errors_first(snapshot)
+    problem = cli_bridge.unusable_reason(path) or errors_first(snapshot, does)
     if problem is None and not cli_bridge.same_as_disk(path, snapshot.text):
         problem = f"Save {path.name} first: dlm works on the file on disk."
     if problem is not None:
@@ -78,7 +84,7 @@ async def edit_from_cli(
 ) -> "tuple[Path, dict[str, Any]] | None":
     """Run `dlm preference <verb> --dry-run --json` and send its edits as one workspace
     edit. Returns the file and the CLI's answer once the client applied the edit."""
-    found = _on_disk(ls, uri)
+    found = on_disk(ls, uri)
     if found is None:
         return None
     snapshot, path = found
@@ -140,13 +146,19 @@ async def mine(ls: "DlmServer", uri: str, section_id: str) -> None:
             types.ShowMessageParams(type=types.MessageType.Warning, message=refused)
         )
         return
-    found = _on_disk(ls, uri)
+    found = on_disk(ls, uri)
     if found is None:
         return
     path = found[1]
     token = f"dlm-mine-{uuid4().hex}"
-    result = await _mine_with_progress(ls, token, path, section_id)
+    arguments = ["preference", "mine", str(path), "--section", section_id, "--progress", "jsonl"]
+    arguments += [*ls.settings.mine_arguments(), "--json"]
+    title, detail = "Mining preferences", f"{path.name} ({ls.settings.judge})"
+    result = await long_runs.run_with_progress(ls, token, title, detail, arguments)
     if result is None:
+        return
+    if result.code not in (0, 2):
+        long_runs.fail(ls, token, result)
         return
     summary = result.json()
     pairs = int(summary.get("pairs_mined", 0))
@@ -161,48 +173,6 @@ async def mine(ls: "DlmServer", uri: str, section_id: str) -> None:
         )
         return
     await _offer_to_apply(ls, uri, pairs)
-
-
-async def _mine_with_progress(
-    ls: "DlmServer", token: str, path: "Path", section_id: str
-) -> "cli_bridge.CliResult | None":
-    """`dlm preference mine` for one section, its progress relayed under `token`; None
-    (and the progress ended) when it was cancelled or failed."""
-    await ls.work_done_progress.create_async(token)
-    ls.work_done_progress.begin(
-        token,
-        types.WorkDoneProgressBegin(
-            title="Mining preferences",
-            cancellable=True,
-            message=f"{path.name} ({ls.settings.judge})",
-        ),
-    )
-    arguments = ["preference", "mine", str(path), "--section", section_id, "--progress", "jsonl"]
-    process = await ls.children.start(
-        ls.settings.dlm_command, [*arguments, *ls.settings.mine_arguments(), "--json"]
-    )
-    ls.mining[token] = process
-
-    def relay(line: str) -> None:
-        report = progress_report(line)
-        if report is not None:
-            ls.work_done_progress.report(token, report)
-
-    try:
-        result = await cli_bridge.collect(process, relay)
-    finally:
-        ls.mining.pop(token, None)
-    if token in ls.cancelled:
-        ls.cancelled.discard(token)
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="Cancelled"))
-        return None
-    if result.code not in (0, 2):
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="Failed"))
-        ls.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Error, message=result.error_tail())
-        )
-        return None
-    return result
 
 
 async def _offer_to_apply(ls: "DlmServer", uri: str, pairs: int) -> None:
@@ -221,29 +191,8 @@ async def _offer_to_apply(ls: "DlmServer", uri: str, pairs: int) -> None:
         await edit_from_cli(ls, uri, "apply", f"Apply {pairs} mined pair(s)")
 
 
-def progress_report(line: str) -> types.WorkDoneProgressReport | None:
-    """A miner's `--progress jsonl` line as a progress report; None for other lines."""
-    import json
-
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(event, dict) or "stage" not in event:
-        return None
-    done, total = event.get("done"), event.get("total")
-    percentage = None
-    if isinstance(done, int) and isinstance(total, int) and total > 0:
-        percentage = min(100, done * 100 // total)
-    counts = f" {done}/{total}" if isinstance(total, int) and total else ""
-    message = event.get("message") or ""
-    return types.WorkDoneProgressReport(
-        message=f"{event['stage']}{counts} {message}".strip(), percentage=percentage
-    )
-
-
 def register(server: "DlmServer") -> None:
-    """Wire the loop's commands and the cancellation of a mining run."""
+    """Wire the loop's commands."""
 
     @server.command(MINE)
     async def mine_command(ls: LanguageServer, *arguments: Any) -> None:
@@ -267,21 +216,15 @@ def register(server: "DlmServer") -> None:
         await guarded_async(server, "staged pairs", refresh_staged(server, str(arguments[0])))
         return server.staged.get(str(arguments[0]), 0)
 
-    @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
-    def cancel(ls: "DlmServer", params: types.WorkDoneProgressCancelParams) -> None:
-        token = str(params.token)
-        process = ls.mining.get(token)
-        if process is not None:
-            ls.cancelled.add(token)
-            cli_bridge.kill(process)
 
-
-async def guarded_async(server: "DlmServer", feature: str, work: Any) -> None:
+async def guarded_async(server: "DlmServer", feature: str, work: Awaitable[T]) -> T | None:
+    """What `work` gives; a failure is logged to the client and gives None."""
     try:
-        await work
+        return await work
     except Exception as error:  # a failing feature never ends the session
         server.window_log_message(
             types.LogMessageParams(
                 type=types.MessageType.Error, message=f"dlm {feature} failed: {error!r}"
             )
         )
+        return None

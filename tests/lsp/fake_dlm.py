@@ -2,7 +2,8 @@
 
 Run as `python fake_dlm.py LOG BEHAVIOUR DLM-ARGUMENTS...`: it appends one JSON line
 to LOG (its pid, the arguments, the import path and two environment variables), then
-answers as `dlm` would. BEHAVIOUR is `answer` (quick JSON answers; `preference mine`
+answers as `dlm` would. BEHAVIOUR is `answer` (quick JSON answers: `show` says the
+adapter is v0003, `prompt` answers "Fake: QUESTION"; `preference mine`
 floods stdout with over a megabyte of JSON while it reports progress on stderr),
 `locked` (the same, but `preference forget` fails as on a busy store) or `sleep`
 (starts a grandchild that sleeps, records its pid, and sleeps itself).
@@ -38,7 +39,19 @@ def main() -> None:
 
 
 def answer(arguments: list[str], behaviour: str) -> None:
-    """What `dlm preference <verb> ... --json` prints, in the shape the server reads."""
+    """What `dlm show|prompt|preference <verb> ... --json` prints, in the shape the
+    server reads."""
+    if arguments[:1] == ["show"]:
+        print(json.dumps({"schema_version": 1, "store": {"current": "v0003"}}))
+        return
+    if arguments[:1] == ["prompt"]:
+        answer = {
+            "schema_version": 1,
+            "adapter_version": "v0003",
+            "answer": f"Fake: {arguments[-1]}",
+        }
+        print(json.dumps(answer))
+        return
     verb = arguments[1] if len(arguments) > 1 else ""
     path = arguments[2] if len(arguments) > 2 else ""
     if verb == "list":

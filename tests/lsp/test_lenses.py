@@ -9,7 +9,9 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from lsp.features.asking import ASK
 from lsp.features.loop import MINE, REVERT
+from lsp.features.training import METRICS, TRAIN
 from tests.lsp.test_server import DOC, URI, diagnostics_for, open_document
 
 
@@ -41,10 +43,18 @@ async def test_mine_over_instruction_sections_and_revert_over_mined_ones(
         for lens in await lenses(client)
         if lens.command is not None
     ]
-    assert shown[0][:3] == (9, "Mine preferences (1 question)", MINE)
-    assert shown[0][3] is not None and shown[0][3][0] == URI and len(shown[0][3][1]) == 16
-    assert shown[1][:3] == (15, "Revert mined sections (1)", REVERT)
-    assert list(shown[1][3] or []) == [URI]
+    assert [row[:3] for row in shown] == [
+        (0, "Train", TRAIN),
+        (0, "Show metrics", METRICS),
+        (9, "Mine preferences (1 question)", MINE),
+        (10, "Ask the adapter", ASK),
+        (15, "Revert mined sections (1)", REVERT),
+    ]
+    assert [list(row[3] or []) for row in shown[:2]] == [[URI], [URI]]
+    mine, ask, revert = (list(row[3] or []) for row in shown[2:])
+    assert mine[0] == URI and len(mine[1]) == 16
+    assert ask == [URI, "When does the Tern leave?"]
+    assert revert == [URI]
 
 
 async def test_a_document_with_errors_gets_no_lenses(client: LanguageClient) -> None:

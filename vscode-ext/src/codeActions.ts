@@ -2,12 +2,19 @@
 // "mine preferences at cursor" command reuses the server's "Mine preferences here"
 // action, which knows the instruction section and its id.
 
-/** The server commands the extension's commands run (lsp/features/loop.py). */
+/**
+ * The server's commands (lsp/features/loop.py, training.py, asking.py): the extension's
+ * commands run some; the code lenses run the others. Their ids must not be the ids of
+ * the extension's own commands, which the language client would refuse to register.
+ */
 export const SERVER_COMMANDS = {
   mine: 'dlm.minePreferences',
   apply: 'dlm.applyStaged',
   revert: 'dlm.revertMined',
   refresh: 'dlm.refreshStaged',
+  train: 'dlm.trainAdapter',
+  metrics: 'dlm.metricsSummary',
+  ask: 'dlm.askAdapter',
 } as const;
 
 /** A command as code-action providers return it (structurally `vscode.Command`). */

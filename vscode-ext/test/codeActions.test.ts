@@ -34,12 +34,15 @@ describe('findCommand', () => {
     assert.deepEqual(findCommand([{ command: { command: SERVER_COMMANDS.apply } }], SERVER_COMMANDS.apply), { command: 'dlm.applyStaged', arguments: [] });
   });
 
-  it('names the server commands of lsp/features/loop.py', () => {
+  it('names the server commands of lsp/features/loop.py, training.py and asking.py', () => {
     assert.deepEqual(SERVER_COMMANDS, {
       mine: 'dlm.minePreferences',
       apply: 'dlm.applyStaged',
       revert: 'dlm.revertMined',
       refresh: 'dlm.refreshStaged',
+      train: 'dlm.trainAdapter',
+      metrics: 'dlm.metricsSummary',
+      ask: 'dlm.askAdapter',
     });
     assert.match(NO_MINE_ACTION, /::instruction::/);
   });
