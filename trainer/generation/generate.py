@@ -44,11 +44,16 @@ def answer(
     model: Any, tokenizer: Any, question: str, system_prompt: str | None, sampling: Sampling
 ) -> str:
     """One answer to `question`, the chat template applied as in training."""
+    return answer_messages(model, tokenizer, chat_messages(question, system_prompt), sampling)
+
+
+def answer_messages(
+    model: Any, tokenizer: Any, messages: list[dict[str, str]], sampling: Sampling
+) -> str:
+    """The assistant's next turn after `messages` (a chat, system prompt first if any)."""
     import torch
 
-    prompt = tokenizer.apply_chat_template(
-        chat_messages(question, system_prompt), tokenize=False, add_generation_prompt=True
-    )
+    prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     encoded = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(model.device)
     torch.manual_seed(sampling.seed)  # every device's generator, the GPU's included
     greedy = sampling.temperature <= 0
