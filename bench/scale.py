@@ -67,7 +67,7 @@ def _prepare(model: str, home: Path) -> Path:
 
     set_offline()
     if model == "tiny":
-        from tests.trainer.conftest import build_tiny_model
+        from trainer.models.tiny import build_tiny_model
 
         return build_tiny_model(Path(tempfile.mkdtemp(dir=home)))
     from trainer.models import resolve_base_model

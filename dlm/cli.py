@@ -15,11 +15,14 @@ from dlm.commands import preference, reward
 from dlm.commands.check import check
 from dlm.commands.demo import demo
 from dlm.commands.doctor import doctor
+from dlm.commands.eval import evaluate
+from dlm.commands.fmt import fmt
 from dlm.commands.init import init
 from dlm.commands.lsp import lsp
 from dlm.commands.metrics import metrics
 from dlm.commands.new_id import new_id
 from dlm.commands.prompt import prompt
+from dlm.commands.repl import repl
 from dlm.commands.show import show
 from dlm.commands.train import train
 from dlm.errors import exit_code
@@ -104,8 +107,9 @@ def _translated(command: Callable[..., None]) -> Callable[..., None]:
 
 
 # The commands, in the order `dlm --help` lists them.
-for _command in (demo, init, new_id, check, train, prompt, show, doctor, metrics, lsp):
+for _command in (demo, init, new_id, check, fmt, train, prompt, repl, show, doctor, metrics, lsp):
     app.command()(_translated(_command))
+app.command("eval")(_translated(evaluate))
 for _group, _name in ((preference.app, "preference"), (reward.app, "reward")):
     for _sub in _group.registered_commands:
         assert _sub.callback is not None

@@ -57,6 +57,7 @@ class TrainingConfig:
     warmup_ratio: float = 0.1
     precision: str = "auto"
     seed: int = 42
+    heldout: float = 0.0
     replay: bool = True
     preference: PreferenceConfig = field(default_factory=PreferenceConfig)
 

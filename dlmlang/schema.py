@@ -172,6 +172,14 @@ _TRAINING = (
     ),
     KeySpec("seed", Kind.INT, 42, "Random seed; same seed, same run."),
     KeySpec(
+        "heldout",
+        Kind.FLOAT,
+        0.0,
+        "Share of Q/A pairs never trained on, kept for `dlm eval`; chosen by question.",
+        minimum=0.0,
+        maximum=0.5,
+    ),
+    KeySpec(
         "replay", Kind.BOOL, True, "Mix in sections that have left the document since earlier runs."
     ),
     KeySpec(

@@ -410,10 +410,10 @@ def mine(
 
     Example: dlm preference mine notes.dlm --nproc 2
     """
-    from dlm.mining import VLLM_NPROC, MineOptions, run_mining
+    from dlm.mining import MineOptions, run_mining
     from trainer.rewards.settings import JudgeSettings
 
-    flags = JudgeSettings(
+    judging = JudgeSettings(  # checks the judge flags against each other, before any launch
         judge,
         judge_timeout,
         judge_cache,
@@ -424,21 +424,14 @@ def mine(
         keep_env=tuple(judge_env or ()),
         record_command=judge_record_command,
     )
-    choice = BackendChoice(backend, tensor_parallel_size, data_parallel_size)
+    sections = tuple(section or ())
     launch = LaunchOptions(nproc, nnodes, node_rank, master_addr, master_port)
     if launch.distributed:
-        if backend is not Backend.HF:
-            raise CliError(VLLM_NPROC, code=EXIT_USAGE)
-        check_processes(device, launch.nproc)
-        leave_with(_launch_mining(path, launch, rank_argv(context), tuple(section or ())))
+        _mine_under_torchrun(path, launch, backend, device, rank_argv(context), sections)
         return
-    loaded, store, plan = _open_as_rank(path)
-    from trainer.mining.miner import check_sections
-
-    check_sections(loaded.document, tuple(section or ()), str(path))  # before any model loads
-    store.documents.record(loaded.path)  # rank 0 only: the others open the store read-only
+    loaded, store, plan = _open_for_mining(path, sections)
     options = MineOptions(
-        judge=flags,
+        judge=judging,
         samples=samples,
         max_pairs=max_pairs,
         threshold=threshold,
@@ -446,16 +439,47 @@ def mine(
         top_p=top_p,
         max_new_tokens=max_new_tokens,
         seed=seed,
-        sections=tuple(section or ()),
+        sections=sections,
         apply_now=apply_now,
         replace=replace,
         jsonl=progress is ProgressFormat.JSONL,
-        backend=choice,
+        backend=BackendChoice(backend, tensor_parallel_size, data_parallel_size),
         device=device,
     )
     summary = run_mining(loaded, store, plan, options)
-    if summary is None:
-        return  # a rank other than 0: rank 0 reports for the run
+    if summary is not None:  # None on ranks other than 0: rank 0 reports for the run
+        _report_mining(summary, as_json)
+
+
+def _mine_under_torchrun(
+    path: Path,
+    launch: LaunchOptions,
+    backend: Backend,
+    device: str | None,
+    argv: list[str],
+    sections: tuple[str, ...],
+) -> None:
+    """Re-launch this mining command as `launch.nproc` processes; exits with their status."""
+    from dlm.mining import VLLM_NPROC
+
+    if backend is not Backend.HF:
+        raise CliError(VLLM_NPROC, code=EXIT_USAGE)
+    check_processes(device, launch.nproc)
+    leave_with(_launch_mining(path, launch, argv, sections))
+
+
+def _open_for_mining(path: Path, sections: tuple[str, ...]) -> tuple[LoadedDocument, Any, Any]:
+    """The document, its store and plan, with `--section` ids checked before any model loads."""
+    from trainer.mining.miner import check_sections
+
+    loaded, store, plan = _open_as_rank(path)
+    check_sections(loaded.document, sections, str(path))
+    store.documents.record(loaded.path)  # rank 0 only: the others open the store read-only
+    return loaded, store, plan
+
+
+def _report_mining(summary: dict[str, Any], as_json: bool) -> None:
+    """Print the summary; exit 2 when nothing was mined or written (docs/json.md)."""
     if as_json:
         typer.echo(to_json(summary))
     else:

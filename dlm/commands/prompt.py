@@ -25,9 +25,9 @@ from dlm.judging import (
     JudgeUrlOption,
     RubricOption,
 )
+from dlm.models import base_model_dir
 from dlm.placement import DeviceOption
 from dlm.sampling import BackendOption, TensorParallelOption
-from dlm.verbosity import note
 from trainer.generation.backends.choice import Backend, BackendChoice
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def prompt(
     question = Question(
         text=text,
         version=_version(store, path, adapter_version),
-        model_dir=_base_model_dir(loaded.frontmatter.base_model),
+        model_dir=base_model_dir(loaded.frontmatter.base_model),
         placement=choose_placement(device, loaded.frontmatter.training.precision),
         sampling=Sampling(max_new_tokens, temperature, top_p, seed, samples=best_of),
         system_prompt=loaded.frontmatter.system_prompt,
@@ -134,22 +134,7 @@ def prompt(
 def _version(store: Any, path: Path, requested: str | None) -> str:
     """The adapter version to answer with: the one asked for (it must exist), else the
     current one."""
-    version = requested or store.require_version(str(path), "answers come from it")
-    if version != "base" and version not in store.versions():
-        known = ", ".join(store.versions()) or "none"
-        raise CliError(f"No adapter version {version} (versions: {known}).")
-    return str(version)
-
-
-def _base_model_dir(base_model: str) -> Path:
-    """The base model's checkpoint directory (converted once if it is the embedded one)."""
-    from trainer.models import resolve_base_model
-    from trainer.runtime.environment import configure_threads
-    from trainer.store import dlm_home
-
-    configure_threads(None)
-    resolved = resolve_base_model(base_model, dlm_home(), progress=note)
-    return Path(resolved.path)
+    return str(store.resolve_version(requested, str(path), "answers come from it"))
 
 
 def _judge_flags(

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from dlm.commands.eval import eval_line
 from dlm.documents import load_valid_document
 from dlm.jsonout import to_json
 from dlm.render import printable
@@ -53,6 +54,8 @@ def show(
             f"last mining: run {last['run_id']} {last['judge']}, {last['pairs_mined']} pair(s) "
             f"from {last['prompts_seen']} prompt(s), {last['write_mode']} ({last['at']})"
         )
+    for overview in summary["store"]["evals"]:
+        typer.echo(f"  {eval_line(overview)}")
     for run in summary["store"]["runs"]:
         processes = f", {run['world_size']} processes" if run["world_size"] > 1 else ""
         typer.echo(
@@ -75,6 +78,8 @@ def _preference(document: Any, store: Any) -> dict[str, Any]:
 
 
 def _summary(document: Any, store: Any, path: str) -> dict[str, Any]:
+    from trainer.evaluation.record import eval_overview
+
     sections = document.content_sections()
     kinds = Counter(s.kind.value for s in sections)
     return {
@@ -103,5 +108,6 @@ def _summary(document: Any, store: Any, path: str) -> dict[str, Any]:
                 }
                 for run in store.metrics.runs()
             ],
+            "evals": [eval_overview(row) for row in store.metrics.answer_evals()],
         },
     }

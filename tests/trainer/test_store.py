@@ -54,6 +54,7 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
         "0004_documents",
         "0005_run_owner",
         "0006_mining_seed",
+        "0007_answer_evals",
     ]
 
 

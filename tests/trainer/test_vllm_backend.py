@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import FakeVllmLog
-from tests.trainer.conftest import build_tokenizer
 from trainer.generation.backends import BackendError
 from trainer.generation.backends import vllm as backend_module
 from trainer.generation.backends.vllm import VllmBackend
 from trainer.generation.backends.vllm_engine import VllmSettings, lora_rank_limit
 from trainer.generation.generate import Sampling
 from trainer.generation.seeded_sampling import Candidate, prompt_seed
+from trainer.models.tiny import build_tokenizer
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from typing import Any
 
 from dlmlang import Document, SectionKind
 from dlmlang.errors import UsageError
+from dlmlang.heldout import heldout_pairs
 from trainer.generation.backends.base import SamplingBackend
 from trainer.generation.backends.hf import HFBackend
 from trainer.generation.generate import Sampling
@@ -84,7 +85,9 @@ def check_sections(document: Document, sections: Sequence[str], name: str = "the
 
 
 def document_prompts(document: Document, sections: Sequence[str] = ()) -> dict[str, str]:
-    """Each distinct `### Q` of the chosen instruction sections -> its section id."""
+    """Each distinct `### Q` of the chosen instruction sections -> its section id; the
+    held-out pairs (`training.heldout`) are never mined, so no pair trains on them."""
+    held = {h.pair.question for h in heldout_pairs(document)}
     prompts: dict[str, str] = {}
     for section in document.content_sections():
         if section.kind is not SectionKind.INSTRUCTION:
@@ -92,7 +95,8 @@ def document_prompts(document: Document, sections: Sequence[str] = ()) -> dict[s
         if sections and section.section_id not in sections:
             continue
         for pair in section.pairs:
-            prompts.setdefault(pair.question, section.section_id)
+            if pair.question not in held:
+                prompts.setdefault(pair.question, section.section_id)
     return prompts
 
 

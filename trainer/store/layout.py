@@ -12,6 +12,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from dlmlang.errors import UsageError
 from trainer.errors import CorruptStoreError, NoAdapterError, StoreLockedError
 from trainer.store.atomic import fsync_directory, fsync_tree, write_atomically
 from trainer.store.documents import DocumentLog
@@ -20,6 +21,7 @@ from trainer.store.recovery import recover_runs
 from trainer.store.replay import ReplayLog
 
 _VERSION = re.compile(r"v(\d{4,})")
+_ASKED_VERSION = re.compile(r"v?(\d{1,9})")
 
 
 def dlm_home() -> Path:
@@ -105,6 +107,20 @@ class Store:
                 f"No trained adapter for {document} yet, and {needs}. "
                 f"Run `dlm train {document}` first."
             )
+        return version
+
+    def resolve_version(self, requested: str | None, document: str, needs: str) -> str:
+        """The version a user asked for ("v0002", "2" or "base"; it must exist), else the
+        live one (`require_version`)."""
+        if requested is None:
+            return self.require_version(document, needs)
+        if requested == "base":
+            return requested
+        match = _ASKED_VERSION.fullmatch(requested.strip())
+        version = f"v{int(match.group(1)):04d}" if match else requested
+        if version not in self.versions():
+            known = ", ".join([*self.versions(), "base"])
+            raise UsageError(f"No adapter version {requested} for {document} (versions: {known}).")
         return version
 
     def version_path(self, version: str) -> Path:

@@ -75,6 +75,23 @@ class EvalRow:
     at: str
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerEvalRow:
+    """One `dlm eval` (or loop gate): versions, scoring, means and comparison, every answer."""
+
+    eval_id: int
+    at: str
+    adapter_version: str
+    against: str | None
+    judge: str | None
+    by_score: str
+    prompts: int
+    summary: dict[str, Any]
+    items: list[dict[str, Any]]
+    decision: str | None
+    """The loop's verdict on `adapter_version` (`promoted` or `rejected`); None for `dlm eval`."""
+
+
 def now() -> str:
     """UTC now, ISO-8601 with seconds."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -298,6 +315,58 @@ class MetricsDB:
             ]
             events.append(event)
         return events
+
+    def record_answer_eval(
+        self,
+        *,
+        adapter_version: str,
+        against: str | None,
+        judge: str | None,
+        by_score: str,
+        summary: dict[str, Any],
+        items: list[dict[str, Any]],
+        decision: str | None = None,
+    ) -> int:
+        """One answer eval; returns its id."""
+        with self.connection:
+            cursor = self.connection.execute(
+                "INSERT INTO answer_evals (at, adapter_version, against, judge, by_score, prompts,"
+                " summary, items, decision) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    now(),
+                    adapter_version,
+                    against,
+                    judge,
+                    by_score,
+                    len(items),
+                    json.dumps(summary, sort_keys=True),
+                    json.dumps(items, ensure_ascii=False),
+                    decision,
+                ),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def answer_evals(self) -> list[AnswerEvalRow]:
+        """Every answer eval, oldest first."""
+        rows = self.connection.execute(
+            "SELECT eval_id, at, adapter_version, against, judge, by_score, prompts, summary,"
+            " items, decision FROM answer_evals ORDER BY eval_id"
+        ).fetchall()
+        return [
+            AnswerEvalRow(
+                eval_id=row[0],
+                at=row[1],
+                adapter_version=row[2],
+                against=row[3],
+                judge=row[4],
+                by_score=row[5],
+                prompts=row[6],
+                summary=json.loads(row[7]),
+                items=json.loads(row[8]),
+                decision=row[9],
+            )
+            for row in rows
+        ]
 
     def close(self) -> None:
         """Close the connection."""

@@ -106,6 +106,23 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE preference_mining ADD COLUMN seed INTEGER;
         """,
     ),
+    (
+        "0007_answer_evals",
+        """
+        CREATE TABLE answer_evals (
+            eval_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            adapter_version TEXT NOT NULL,
+            against TEXT,
+            judge TEXT,
+            by_score TEXT NOT NULL,
+            prompts INTEGER NOT NULL,
+            summary TEXT NOT NULL,
+            items TEXT NOT NULL,
+            decision TEXT
+        );
+        """,
+    ),
 )
 
 

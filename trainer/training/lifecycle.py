@@ -2,22 +2,30 @@
 
 Opened as a run row on rank 0, given a scratch directory, closed as failed or
 interrupted if the block raises (the phase closes it as completed when it has saved
-what it made), and its scratch directory removed whatever happens. A run whose
-process dies without closing it is marked interrupted by the store's recovery.
+what it made: `save_version` for an adapter), and its scratch directory removed
+whatever happens. A run whose process dies without closing it is marked interrupted
+by the store's recovery. Held-out checks before and after training are logged with
+`record_checks`.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from trainer.events import Events
 from trainer.runtime.distributed import SINGLE, World
 from trainer.store import Store
+from trainer.store.replay import ReplaySection
+
+RUN_CONFIG_FILE = "dlm_run.json"
+"""Written into each adapter version: the run and the settings that produced it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +90,55 @@ def scratch_dir(store: Store, run_id: int, world: World) -> Path:
         scratch.mkdir(parents=True, exist_ok=True)
         return scratch
     return Path(tempfile.mkdtemp(prefix=f"dlm-rank{world.rank}-"))
+
+
+def save_version(
+    store: Store,
+    run_id: int,
+    model: Any,
+    tokenizer: Any,
+    run_config: dict[str, Any],
+    sections: list[ReplaySection],
+    events: Events,
+    *,
+    adapters: list[str] | None = None,
+) -> str:
+    """Write a new adapter version (only `adapters`, all when None) with its run config,
+    record `sections` for replay, close the run as completed; the version."""
+    with store.new_version() as (version, directory):
+        events.message(f"Saving adapter {version}")
+        model.save_pretrained(str(directory), selected_adapters=adapters)
+        tokenizer.save_pretrained(str(directory))
+        (directory / RUN_CONFIG_FILE).write_text(json.dumps(run_config, indent=2), encoding="utf-8")
+    store.replay.record(run_id, sections)
+    store.metrics.finish_run(run_id, status="completed", adapter_version=version)
+    return version
+
+
+class RankedCheck(Protocol):
+    """A check of how a model ranks chosen over rejected answers."""
+
+    @property
+    def accuracy(self) -> float: ...
+
+    @property
+    def margin(self) -> float: ...
+
+
+def record_checks(
+    store: Store,
+    run_id: int,
+    step: int,
+    name: str,
+    before: RankedCheck | None,
+    after: RankedCheck | None,
+) -> None:
+    """Log `{name}_accuracy_{when}` and `{name}_margin_{when}` for the checks run before
+    and after training (a check that was not run logs nothing)."""
+    for when, check in (("before", before), ("after", after)):
+        if check is None:
+            continue
+        store.metrics.log_eval(
+            run_id, step=step, name=f"{name}_accuracy_{when}", value=check.accuracy
+        )
+        store.metrics.log_eval(run_id, step=step, name=f"{name}_margin_{when}", value=check.margin)

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dlmlang import TrainingConfig
+from trainer.runtime.distributed import World, training_arguments
 from trainer.training.batching import CPU_MICRO_BATCH
 
 DEFAULT_MICRO_BATCH = CPU_MICRO_BATCH
 DEFAULT_GRAD_ACCUM = 1
 PRECISIONS = ("bf16", "fp32", "fp16")
+TRL_RUN_ARGUMENTS: dict[str, Any] = {
+    "gradient_checkpointing": False,  # trl's default; costs time on CPU for little memory
+    "logging_steps": 1,
+    "save_strategy": "no",
+    "eval_strategy": "no",
+    "report_to": "none",
+    "disable_tqdm": True,
+    "dataloader_num_workers": 0,
+}
+"""How every phase runs its trl trainer: a log row each step (for dlm's callbacks), no
+checkpoints, evaluation, reports or progress bars from trl, data loaded in-process."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,4 +70,26 @@ def shared_settings(
         "device": device,
         "seed": seed if seed is not None else training.seed,
         "replay": training.replay,
+    }
+
+
+def trl_arguments(
+    settings: PhaseSettings, *, learning_rate: float, scratch: Path, world: World
+) -> dict[str, Any]:
+    """A phase's trl config arguments: its schedule, batch, seed, device and precision,
+    output to `scratch`, and `TRL_RUN_ARGUMENTS`."""
+    return {
+        **training_arguments(world, device=settings.device, precision=settings.precision),
+        "output_dir": str(scratch),
+        "per_device_train_batch_size": settings.micro_batch_size,
+        "gradient_accumulation_steps": settings.grad_accum,
+        "learning_rate": learning_rate,
+        "num_train_epochs": settings.num_epochs,
+        "max_steps": settings.max_steps or -1,
+        "lr_scheduler_type": settings.lr_scheduler,
+        "warmup_steps": settings.warmup_ratio,
+        "seed": settings.seed,
+        "data_seed": settings.seed,
+        "max_length": settings.sequence_len,
+        **TRL_RUN_ARGUMENTS,
     }

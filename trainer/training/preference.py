@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -21,14 +20,20 @@ from trainer.runtime.distributed import (
     check_trainer_world,
     fingerprint,
     from_main,
-    training_arguments,
 )
 from trainer.store import Store
 from trainer.store.replay import replay_sections
 from trainer.training.batching import plan_for_model
 from trainer.training.debug_hooks import debug_callbacks, record_checksum
 from trainer.training.heldout import PreferenceCheck, preference_check
-from trainer.training.lifecycle import OpenRun, RunStart, recorded_run
+from trainer.training.lifecycle import (
+    OpenRun,
+    RunStart,
+    record_checks,
+    recorded_run,
+    save_version,
+)
+from trainer.training.phase_settings import trl_arguments
 from trainer.training.preference_rows import (
     PreferenceRow,
     conversational,
@@ -39,7 +44,6 @@ from trainer.training.preference_rows import (
 )
 from trainer.training.preference_settings import PreferenceSettings
 
-RUN_CONFIG_FILE = "dlm_run.json"
 TRAINER_EVALS = {
     "rewards/margins": "train_reward_margin",
     "rewards/accuracies": "train_reward_accuracy",
@@ -115,65 +119,34 @@ def run_preference(
     gets the result, the others get None.
     """
     previous = store.require_version("PATH", "the preference phase refines it")
-    rows = collect_preference_rows(request, store)
-    if not rows.train:
-        hint = " (auto-mined ones are excluded by --no-mined)" if not request.include_mined else ""
-        raise TrainerError(
-            f"The document has no preference pairs to train on{hint}. Add a ::preference:: "
-            "section, or mine some with `dlm preference mine PATH`."
-        )
+    rows = _rows_to_train(request, store)
     _check_method_available(request.settings.method)
-    model, tokenizer = _prepare(request, store.version_path(previous), events, previous)
-    system_prompt = (
-        request.document.frontmatter.system_prompt if request.document.frontmatter else None
-    )
-    settings = _batch_settings(
-        request.settings, model, tokenizer, rows, system_prompt, world, events
-    )
-    request = replace(request, settings=settings)
-    doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
-    agree(world, fingerprint(doc_sha256, previous, rows, settings), "the training inputs")
-    before = (
-        preference_check(
-            model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
-        )
-        if world.is_main
-        else None
-    )
-    start = RunStart(
-        phase=settings.phase,
-        seed=settings.seed,
-        base_model=request.base_model,
-        doc_sha256=doc_sha256,
-        config={
-            **asdict(settings),
-            "from_version": previous,
-            "include_mined": request.include_mined,
-        },
-    )
+    ready = _prepare(request, store.version_path(previous), previous, rows, events, world)
+    request = replace(request, settings=ready.settings)
+    start = _run_start(request, previous, rows, world)
+    before = _held_out_check(ready.model, ready, rows) if world.is_main else None
     started = time.perf_counter()
     with recorded_run(store, start, world) as run:
-        trainer, result = _train(
-            model, tokenizer, rows.train, system_prompt, run, request, store, events, world
-        )
-        model = trainer.model
-        record_checksum(model, world, settings.phase, trainer.state.global_step)
+        trainer, result = _train(ready, rows.train, run, store, events, world)
+        steps = trainer.state.global_step
+        record_checksum(trainer.model, world, ready.settings.phase, steps)
         if run.run_id is not None:
-            after = preference_check(
-                model, tokenizer, rows.heldout, system_prompt=system_prompt, beta=settings.beta
+            after = _held_out_check(trainer.model, ready, rows)
+            _record_checks(store, run.run_id, steps, before, after)
+            version = _save(
+                request, trainer.model, ready.tokenizer, store, run.run_id, previous, events
             )
-            _record_checks(store, run.run_id, trainer.state.global_step, before, after)
-            version = _save(request, model, tokenizer, store, run.run_id, previous, events)
     barrier(world)  # the other ranks go on (to a next phase) only once the version exists
     if run.run_id is None:
         return None
+    settings = ready.settings
     return PreferenceResult(
         run_id=run.run_id,
         phase=settings.phase,
         adapter_version=version,
         from_version=previous,
         reference=settings.reference if settings.method == "dpo" else None,
-        steps=trainer.state.global_step,
+        steps=steps,
         train_loss=float(result.training_loss) if result.training_loss is not None else None,
         pairs=len(rows.train),
         mined_pairs=sum(row.auto_mined for row in rows.train),
@@ -185,7 +158,49 @@ def run_preference(
     )
 
 
+def _rows_to_train(request: PreferenceRequest, store: Store) -> PreferenceRows:
+    """`collect_preference_rows`, refusing a document with no pairs to train on."""
+    rows = collect_preference_rows(request, store)
+    if not rows.train:
+        hint = " (auto-mined ones are excluded by --no-mined)" if not request.include_mined else ""
+        raise TrainerError(
+            f"The document has no preference pairs to train on{hint}. Add a ::preference:: "
+            "section, or mine some with `dlm preference mine PATH`."
+        )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """The model with the current adapter, its tokenizer, the document's system prompt,
+    and the settings with the batch chosen for the device."""
+
+    model: Any
+    tokenizer: Any
+    system_prompt: str | None
+    settings: PreferenceSettings
+
+
 def _prepare(
+    request: PreferenceRequest,
+    adapter_dir: Path,
+    version: str,
+    rows: PreferenceRows,
+    events: Events,
+    world: World,
+) -> _Prepared:
+    """The model loaded with the adapter, and the batch sized for it."""
+    model, tokenizer = _load_models(request, adapter_dir, events, version)
+    system_prompt = (
+        request.document.frontmatter.system_prompt if request.document.frontmatter else None
+    )
+    settings = _batch_settings(
+        request.settings, model, tokenizer, rows, system_prompt, world, events
+    )
+    return _Prepared(model, tokenizer, system_prompt, settings)
+
+
+def _load_models(
     request: PreferenceRequest, adapter_dir: Path, events: Events, version: str
 ) -> tuple[Any, Any]:
     """The base model with the current adapter (trainable), on the trainer's device from
@@ -198,6 +213,37 @@ def _prepare(
     device = trainer_device(request.settings.device)
     model, tokenizer = load_causal_lm(request.model_dir, dtype=torch.float32, device=device)
     return _with_adapter(model, adapter_dir), tokenizer
+
+
+def _run_start(
+    request: PreferenceRequest, previous: str, rows: PreferenceRows, world: World
+) -> RunStart:
+    """What the store records for this run, once every rank agrees on the inputs."""
+    settings = request.settings
+    doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
+    agree(world, fingerprint(doc_sha256, previous, rows, settings), "the training inputs")
+    return RunStart(
+        phase=settings.phase,
+        seed=settings.seed,
+        base_model=request.base_model,
+        doc_sha256=doc_sha256,
+        config={
+            **asdict(settings),
+            "from_version": previous,
+            "include_mined": request.include_mined,
+        },
+    )
+
+
+def _held_out_check(model: Any, ready: _Prepared, rows: PreferenceRows) -> PreferenceCheck | None:
+    """`model`'s preference check on the held-out pairs."""
+    return preference_check(
+        model,
+        ready.tokenizer,
+        rows.heldout,
+        system_prompt=ready.system_prompt,
+        beta=ready.settings.beta,
+    )
 
 
 def _batch_settings(
@@ -228,24 +274,14 @@ def _save(
 ) -> str:
     """Write the adapter version, record replay, close the run as completed; the version."""
     settings = request.settings
-    with store.new_version() as (version, directory):
-        events.message(f"Saving adapter {version}")
-        model.save_pretrained(str(directory), selected_adapters=["default"])
-        tokenizer.save_pretrained(str(directory))
-        (directory / RUN_CONFIG_FILE).write_text(
-            json.dumps(
-                {"run_id": run_id, "phase": settings.phase, "from_version": previous}
-                | asdict(settings),
-                indent=2,
-            ),
-            encoding="utf-8",
-        )
+    about = {"run_id": run_id, "phase": settings.phase, "from_version": previous}
+    run_config = about | asdict(settings)
     sections = replay_sections(
         request.document, (SectionKind.PREFERENCE,), include_mined=request.include_mined
     )
-    store.replay.record(run_id, sections)
-    store.metrics.finish_run(run_id, status="completed", adapter_version=version)
-    return version
+    return save_version(
+        store, run_id, model, tokenizer, run_config, sections, events, adapters=["default"]
+    )
 
 
 def _sized_for_device(
@@ -273,18 +309,15 @@ def _sized_for_device(
 
 
 def _train(
-    model: Any,
-    tokenizer: Any,
+    ready: _Prepared,
     rows: list[PreferenceRow],
-    system_prompt: str | None,
     run: OpenRun,
-    request: PreferenceRequest,
     store: Store,
     events: Events,
     world: World,
 ) -> tuple[Any, Any]:
     """The trl trainer, with dlm's callbacks, after training; and what `train()` returned."""
-    trainer = _trainer(model, tokenizer, rows, system_prompt, request.settings, run.scratch, world)
+    trainer = _trainer(ready, rows, run.scratch, world)
     if run.run_id is not None:
         trainer.add_callback(_metrics_callback(store, run.run_id, events))
     for callback in debug_callbacks(world):
@@ -314,49 +347,20 @@ def _with_adapter(model: Any, adapter_dir: Path) -> Any:
     return PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=True)
 
 
-def _common_args(settings: PreferenceSettings, scratch: Path, world: World) -> dict[str, Any]:
-
-    return {
-        **training_arguments(world, device=settings.device, precision=settings.precision),
-        "output_dir": str(scratch),
-        "per_device_train_batch_size": settings.micro_batch_size,
-        "gradient_accumulation_steps": settings.grad_accum,
-        "learning_rate": settings.learning_rate,
-        "num_train_epochs": settings.num_epochs,
-        "max_steps": settings.max_steps or -1,
-        "lr_scheduler_type": settings.lr_scheduler,
-        "warmup_steps": settings.warmup_ratio,
-        "seed": settings.seed,
-        "data_seed": settings.seed,
-        "gradient_checkpointing": False,
-        "max_length": settings.sequence_len,
-        "logging_steps": 1,
-        "save_strategy": "no",
-        "eval_strategy": "no",
-        "report_to": "none",
-        "disable_tqdm": True,
-        "dataloader_num_workers": 0,
-    }
-
-
-def _trainer(
-    model: Any,
-    tokenizer: Any,
-    rows: list[PreferenceRow],
-    system_prompt: str | None,
-    settings: PreferenceSettings,
-    scratch: Path,
-    world: World,
-) -> Any:
+def _trainer(ready: _Prepared, rows: list[PreferenceRow], scratch: Path, world: World) -> Any:
     from datasets import Dataset
     from transformers import PrinterCallback
 
-    dataset = Dataset.from_list([conversational(row, system_prompt) for row in rows])
+    model, tokenizer, settings = ready.model, ready.tokenizer, ready.settings
+    arguments = trl_arguments(
+        settings, learning_rate=settings.learning_rate, scratch=scratch, world=world
+    )
+    dataset = Dataset.from_list([conversational(row, ready.system_prompt) for row in rows])
     if settings.method == "orpo":
         from trl.experimental.orpo import ORPOConfig, ORPOTrainer
 
         # trl calls ORPO's odds-ratio weight `beta`; dlm calls it `alpha` (docs/format.md).
-        config = ORPOConfig(beta=settings.alpha, **_common_args(settings, scratch, world))
+        config = ORPOConfig(beta=settings.alpha, **arguments)
         trainer = ORPOTrainer(
             model=model, args=config, train_dataset=dataset, processing_class=tokenizer
         )
@@ -366,7 +370,7 @@ def _trainer(
         config = DPOConfig(
             beta=settings.beta,
             loss_type=[settings.loss_type],
-            **_common_args(settings, scratch, world),
+            **arguments,
         )
         # Given a PEFT model and no reference, trl freezes a copy of the adapter as
         # the reference ("ref"): that is `pre_adapter`. Without that copy, trl falls
@@ -394,14 +398,6 @@ def _record_checks(
     before: PreferenceCheck | None,
     after: PreferenceCheck | None,
 ) -> None:
-    for when, check in (("before", before), ("after", after)):
-        if check is None:
-            continue
-        store.metrics.log_eval(
-            run_id, step=step, name=f"heldout_pref_accuracy_{when}", value=check.accuracy
-        )
-        store.metrics.log_eval(
-            run_id, step=step, name=f"heldout_pref_margin_{when}", value=check.margin
-        )
+    record_checks(store, run_id, step, "heldout_pref", before, after)
     if after is not None:
         store.metrics.log_eval(run_id, step=step, name="heldout_pref_pairs", value=after.pairs)

@@ -32,7 +32,8 @@ from trainer.runtime.devices import trainer_device
 from trainer.runtime.distributed import SINGLE, training_arguments
 from trainer.store import Store
 from trainer.store.swap import replacing_directory
-from trainer.training.lifecycle import RunStart, recorded_run
+from trainer.training.lifecycle import OpenRun, RunStart, record_checks, recorded_run
+from trainer.training.phase_settings import TRL_RUN_ARGUMENTS
 from trainer.training.preference_rows import PreferenceRow, conversational, split_preference_heldout
 from trainer.training.reward_pairs import document_pairs
 from trainer.training.reward_settings import RewardSettings
@@ -96,51 +97,26 @@ def run_reward_training(request: RewardRequest, store: Store, events: Events) ->
 
     The store lock must be held. Nothing is written to `reward/` unless the run completes.
     """
-    import torch
-
-    settings = request.settings
-    frontmatter = request.document.frontmatter
-    assert frontmatter is not None
+    system_prompt = _system_prompt(request.document)
     own = document_pairs(request.document)
     rows = own + list(request.file_pairs)
-    if not rows:
-        raise TrainerError(
-            "There are no hand-written preference pairs to train a reward model on. Add a "
-            "::preference:: section, or pass --pairs FILE.jsonl."
-        )
-    events.message(f"Loading {request.base_model} as a reward model")
-    torch.manual_seed(settings.seed)  # the new score head starts from the same weights
-    model, tokenizer = load_sequence_classifier(request.model_dir)
-    model.to(trainer_device(settings.device))  # the check before training runs there too
-    system_prompt = frontmatter.system_prompt
+    _require_pairs(rows)
+    model, tokenizer = _load_models(request, events)
     scorer = InMemoryRM(model, tokenizer, system_prompt)
-    train, heldout = _split(rows, scorer, settings.max_length, events)
-    train_before, heldout_before = _checked(scorer, train), scorer.check(heldout)
+    train, heldout = _split(rows, scorer, request.settings.max_length, events)
+    before = _ranking(scorer, train, heldout)
     doc_sha256 = hashlib.sha256(request.document_bytes).hexdigest()
-    start = RunStart(
-        phase="reward",
-        seed=settings.seed,
-        base_model=request.base_model,
-        doc_sha256=doc_sha256,
-        config={
-            **asdict(settings),
-            "steps": settings.total_steps(len(train)),
-            "pairs": len(train),
-            "pairs_file": request.pairs_file,
-        },
-    )
+    start = _run_start(request, doc_sha256, train)
     started = time.perf_counter()
     with recorded_run(store, start) as run:
         run_id = run.recorded_id
-        trainer = _trainer(model, tokenizer, train, system_prompt, settings, run.scratch)
-        trainer.add_callback(_metrics_callback(store, run_id, events))
-        output = trainer.train()
+        trainer, output = _train(
+            model, tokenizer, train, system_prompt, request.settings, run, store, events
+        )
         merged = trainer.model.merge_and_unload()
-        scorer = InMemoryRM(merged, tokenizer, system_prompt)
-        train_after, heldout_after = _checked(scorer, train), scorer.check(heldout)
+        after = _ranking(InMemoryRM(merged, tokenizer, system_prompt), train, heldout)
         steps = int(trainer.state.global_step)
-        _record(store, run_id, steps, "train", train_before, train_after)
-        _record(store, run_id, steps, "heldout", heldout_before, heldout_after)
+        _record_rankings(store, run_id, steps, before, after)
         about = {"run_id": run_id, "doc_sha256": doc_sha256, "base_model": request.base_model}
         target = _save(merged, tokenizer, store, about, events)
         store.metrics.finish_run(run_id, status="completed", adapter_version=None)
@@ -154,11 +130,54 @@ def run_reward_training(request: RewardRequest, store: Store, events: Events) ->
         file_pairs=len(request.file_pairs),
         heldout_pairs=len(heldout),
         too_long=len(rows) - len(train) - len(heldout),
-        train_before=train_before,
-        train_after=train_after,
-        heldout_before=heldout_before,
-        heldout_after=heldout_after,
+        train_before=before.train,
+        train_after=after.train,
+        heldout_before=before.heldout,
+        heldout_after=after.heldout,
         seconds=time.perf_counter() - started,
+    )
+
+
+def _system_prompt(document: Document) -> str | None:
+    frontmatter = document.frontmatter
+    assert frontmatter is not None
+    return frontmatter.system_prompt
+
+
+def _require_pairs(rows: list[PreferenceRow]) -> None:
+    if not rows:
+        raise TrainerError(
+            "There are no hand-written preference pairs to train a reward model on. Add a "
+            "::preference:: section, or pass --pairs FILE.jsonl."
+        )
+
+
+def _load_models(request: RewardRequest, events: Events) -> tuple[Any, Any]:
+    """The base model as a sequence classifier on the trainer's device, and its tokenizer."""
+    import torch
+
+    settings = request.settings
+    events.message(f"Loading {request.base_model} as a reward model")
+    torch.manual_seed(settings.seed)  # the new score head starts from the same weights
+    model, tokenizer = load_sequence_classifier(request.model_dir)
+    model.to(trainer_device(settings.device))  # the check before training runs there too
+    return model, tokenizer
+
+
+def _run_start(request: RewardRequest, doc_sha256: str, train: list[PreferenceRow]) -> RunStart:
+    """What the store records for this run."""
+    settings = request.settings
+    return RunStart(
+        phase="reward",
+        seed=settings.seed,
+        base_model=request.base_model,
+        doc_sha256=doc_sha256,
+        config={
+            **asdict(settings),
+            "steps": settings.total_steps(len(train)),
+            "pairs": len(train),
+            "pairs_file": request.pairs_file,
+        },
     )
 
 
@@ -261,10 +280,40 @@ def _save(model: Any, tokenizer: Any, store: Store, about: dict[str, Any], event
     return target
 
 
+@dataclass(frozen=True, slots=True)
+class _Ranking:
+    """The ranking checks on the training pairs and on the held-out ones (None without)."""
+
+    train: RankingCheck
+    heldout: RankingCheck | None
+
+
+def _ranking(
+    scorer: InMemoryRM, train: Sequence[PreferenceRow], heldout: Sequence[PreferenceRow]
+) -> _Ranking:
+    return _Ranking(_checked(scorer, train), scorer.check(heldout))
+
+
 def _checked(scorer: InMemoryRM, rows: Sequence[PreferenceRow]) -> RankingCheck:
     check = scorer.check(rows)
     assert check is not None  # the training pairs are never empty
     return check
+
+
+def _train(
+    model: Any,
+    tokenizer: Any,
+    rows: list[PreferenceRow],
+    system_prompt: str | None,
+    settings: RewardSettings,
+    run: OpenRun,
+    store: Store,
+    events: Events,
+) -> tuple[Any, Any]:
+    """The trl trainer, with dlm's callback, after training; and what `train()` returned."""
+    trainer = _trainer(model, tokenizer, rows, system_prompt, settings, run.scratch)
+    trainer.add_callback(_metrics_callback(store, run.recorded_id, events))
+    return trainer, trainer.train()
 
 
 def _trainer(
@@ -276,38 +325,11 @@ def _trainer(
     scratch: Path,
 ) -> Any:
     from datasets import Dataset
-    from peft import LoraConfig, TaskType
     from transformers import PrinterCallback
-    from trl import RewardConfig, RewardTrainer
+    from trl import RewardTrainer
 
-    config = RewardConfig(
-        output_dir=str(scratch),
-        per_device_train_batch_size=settings.micro_batch_size,
-        gradient_accumulation_steps=1,
-        learning_rate=settings.learning_rate,
-        max_steps=settings.total_steps(len(rows)),
-        lr_scheduler_type="constant",
-        warmup_steps=0,
-        seed=settings.seed,
-        data_seed=settings.seed,
-        **training_arguments(SINGLE, device=settings.device, precision=settings.precision),
-        gradient_checkpointing=False,  # trl's default; costs time on CPU for little memory
-        max_length=None,  # long pairs were left out, and counted, before
-        logging_steps=1,
-        save_strategy="no",
-        eval_strategy="no",
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-    )
-    lora = LoraConfig(
-        task_type=TaskType.SEQ_CLS,
-        r=settings.lora_r,
-        lora_alpha=settings.lora_alpha,
-        lora_dropout=0.0,
-        target_modules="all-linear",
-        modules_to_save=["score"],  # the new head learns in full, not through a low-rank update
-    )
+    config = _config(settings, settings.total_steps(len(rows)), scratch)
+    lora = _lora(settings)
     dataset = Dataset.from_list([conversational(row, system_prompt) for row in rows])
     trainer = RewardTrainer(
         model=model,
@@ -320,26 +342,48 @@ def _trainer(
     return trainer
 
 
+def _config(settings: RewardSettings, steps: int, scratch: Path) -> Any:
+    """The RewardConfig: `steps` steps at a constant learning rate, no accumulation."""
+    from trl import RewardConfig
+
+    return RewardConfig(
+        output_dir=str(scratch),
+        per_device_train_batch_size=settings.micro_batch_size,
+        gradient_accumulation_steps=1,
+        learning_rate=settings.learning_rate,
+        max_steps=steps,
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        seed=settings.seed,
+        data_seed=settings.seed,
+        **training_arguments(SINGLE, device=settings.device, precision=settings.precision),
+        max_length=None,  # long pairs were left out, and counted, before
+        **TRL_RUN_ARGUMENTS,
+    )
+
+
+def _lora(settings: RewardSettings) -> Any:
+    """LoRA on every linear layer, with the new score head trained in full."""
+    from peft import LoraConfig, TaskType
+
+    return LoraConfig(
+        task_type=TaskType.SEQ_CLS,
+        r=settings.lora_r,
+        lora_alpha=settings.lora_alpha,
+        lora_dropout=0.0,
+        target_modules="all-linear",
+        modules_to_save=["score"],  # the new head learns in full, not through a low-rank update
+    )
+
+
 def _metrics_callback(store: Store, run_id: int, events: Events) -> Any:
     from trainer.training.callbacks import MetricsCallback
 
     return MetricsCallback(store.metrics, run_id, events, evals=TRAINER_EVALS)
 
 
-def _record(
-    store: Store,
-    run_id: int,
-    step: int,
-    which: str,
-    before: RankingCheck | None,
-    after: RankingCheck | None,
+def _record_rankings(
+    store: Store, run_id: int, step: int, before: _Ranking, after: _Ranking
 ) -> None:
-    for when, check in (("before", before), ("after", after)):
-        if check is None:
-            continue
-        store.metrics.log_eval(
-            run_id, step=step, name=f"{which}_rank_accuracy_{when}", value=check.accuracy
-        )
-        store.metrics.log_eval(
-            run_id, step=step, name=f"{which}_rank_margin_{when}", value=check.margin
-        )
+    record_checks(store, run_id, step, "train_rank", before.train, after.train)
+    record_checks(store, run_id, step, "heldout_rank", before.heldout, after.heldout)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dlmlang import Document, SectionKind, parse_section_text
+from dlmlang.heldout import is_held_out
 
 
 class ChatTokenizer(Protocol):
@@ -68,6 +69,20 @@ def document_rows(document: Document, *, include_mined: bool = True) -> list[Row
         elif section.kind is SectionKind.INSTRUCTION and (include_mined or not section.auto_mined):
             rows.extend(ChatRow(section.section_id, p.question, p.answer) for p in section.pairs)
     return rows
+
+
+def without_heldout(rows: Sequence[Row], document: Document) -> list[Row]:
+    """`rows` less the Q/A pairs of the document's held-out split (`training.heldout`):
+    only `dlm eval` sees those, replayed copies included."""
+    frontmatter = document.frontmatter
+    if frontmatter is None or frontmatter.training.heldout <= 0.0:
+        return list(rows)
+    share, dlm_id = frontmatter.training.heldout, frontmatter.dlm_id
+    return [
+        row
+        for row in rows
+        if not (isinstance(row, ChatRow) and is_held_out(dlm_id, row.question, share))
+    ]
 
 
 def replay_rows(section_id: str, section_text: str) -> list[Row]:

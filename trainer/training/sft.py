@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -21,13 +20,19 @@ from trainer.runtime.distributed import (
     check_trainer_world,
     fingerprint,
     from_main,
-    training_arguments,
 )
 from trainer.store import Store
 from trainer.store.replay import replay_sections
 from trainer.training.batching import plan_for_model
 from trainer.training.debug_hooks import debug_callbacks, record_checksum
-from trainer.training.lifecycle import OpenRun, RunStart, recorded_run
+from trainer.training.lifecycle import (
+    RUN_CONFIG_FILE,
+    OpenRun,
+    RunStart,
+    recorded_run,
+    save_version,
+)
+from trainer.training.phase_settings import trl_arguments
 from trainer.training.rows import (
     Row,
     TokenizedRows,
@@ -35,10 +40,9 @@ from trainer.training.rows import (
     replay_rows,
     split_heldout,
     tokenize_rows,
+    without_heldout,
 )
 from trainer.training.sft_settings import SFTSettings
-
-RUN_CONFIG_FILE = "dlm_run.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +74,9 @@ class SFTRequest:
 
 
 def collect_rows(request: SFTRequest, store: Store) -> tuple[list[Row], int]:
-    """The document's rows plus replayed rows of sections that left it (at most as many)."""
-    rows = document_rows(request.document)
+    """The document's rows plus replayed rows of sections that left it (at most as many),
+    the held-out pairs left out of both."""
+    rows = without_heldout(document_rows(request.document), request.document)
     if request.fresh or not request.settings.replay:
         return rows, 0
     present = [s.section_id for s in request.document.content_sections()]
@@ -79,7 +84,7 @@ def collect_rows(request: SFTRequest, store: Store) -> tuple[list[Row], int]:
     replayed: list[Row] = []
     for section in departed:
         replayed.extend(replay_rows(section.section_id, section.content))
-    replayed = replayed[: len(rows)]
+    replayed = without_heldout(replayed, request.document)[: len(rows)]
     return rows + replayed, len(replayed)
 
 
@@ -91,12 +96,7 @@ def run_sft(
     In a multi-process run every rank calls this; only rank 0 writes the store (run
     row, steps, adapter version, replay) and gets the result, the others get None.
     """
-    rows, replayed = collect_rows(request, store)
-    if not rows:
-        raise TrainerError(
-            "The document has no prose or instruction content to train on; add some, "
-            "or run `dlm train --phase preference` for the preference phase."
-        )
+    rows, replayed = _rows_to_train(request, store)
     train_rows, eval_rows = split_heldout(rows)
     ready = _prepare(request, train_rows, eval_rows, events, world)
     request = replace(request, settings=ready.settings)
@@ -126,6 +126,17 @@ def run_sft(
         tokens_per_second=outcome.tokens_per_second,
         seconds=time.perf_counter() - started,
     )
+
+
+def _rows_to_train(request: SFTRequest, store: Store) -> tuple[list[Row], int]:
+    """`collect_rows`, refusing a document with nothing to train on."""
+    rows, replayed = collect_rows(request, store)
+    if not rows:
+        raise TrainerError(
+            "The document has no prose or instruction content to train on; add some, "
+            "or run `dlm train --phase preference` for the preference phase."
+        )
+    return rows, replayed
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,20 +221,9 @@ def _save(
     request: SFTRequest, model: Any, tokenizer: Any, store: Store, run_id: int, events: Events
 ) -> str:
     """Write the adapter version, record replay, close the run as completed; the version."""
-    settings = request.settings
-    with store.new_version() as (version, directory):
-        events.message(f"Saving adapter {version}")
-        model.save_pretrained(str(directory))
-        tokenizer.save_pretrained(str(directory))
-        (directory / RUN_CONFIG_FILE).write_text(
-            json.dumps({"run_id": run_id, "phase": "sft", **asdict(settings)}, indent=2),
-            encoding="utf-8",
-        )
-    store.replay.record(
-        run_id, replay_sections(request.document, (SectionKind.PROSE, SectionKind.INSTRUCTION))
-    )
-    store.metrics.finish_run(run_id, status="completed", adapter_version=version)
-    return version
+    run_config = {"run_id": run_id, "phase": "sft", **asdict(request.settings)}
+    sections = replay_sections(request.document, (SectionKind.PROSE, SectionKind.INSTRUCTION))
+    return save_version(store, run_id, model, tokenizer, run_config, sections, events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,62 +252,11 @@ def _with_adapter(model: Any, settings: SFTSettings, adapter_dir: Path | None) -
 def _train(
     model: Any, ready: _Prepared, store: Store, run: OpenRun, events: Events, world: World
 ) -> _Outcome:
-    tokenizer, train, held, settings = ready.tokenizer, ready.train, ready.held, ready.settings
-    from datasets import Dataset
-    from transformers import PrinterCallback
-    from trl import SFTConfig, SFTTrainer
-
-    from trainer.training.callbacks import MetricsCallback
-
-    has_eval = bool(held.input_ids)
-    config = SFTConfig(
-        output_dir=str(run.scratch),
-        per_device_train_batch_size=settings.micro_batch_size,
-        per_device_eval_batch_size=settings.micro_batch_size,
-        gradient_accumulation_steps=settings.grad_accum,
-        learning_rate=settings.learning_rate,
-        num_train_epochs=settings.num_epochs,
-        max_steps=settings.max_steps or -1,
-        lr_scheduler_type=settings.lr_scheduler,
-        warmup_steps=settings.warmup_ratio,
-        seed=settings.seed,
-        data_seed=settings.seed,
-        gradient_checkpointing=False,
-        max_length=settings.sequence_len,
-        completion_only_loss=True,
-        packing=settings.packing,
-        logging_steps=1,
-        save_strategy="no",
-        eval_strategy="no",
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-        include_num_input_tokens_seen=True,
-        **training_arguments(world, device=settings.device, precision=settings.precision),
-    )
-    columns = {"input_ids": train.input_ids, "completion_mask": train.completion_mask}
-    callbacks = [MetricsCallback(store.metrics, run.recorded_id, events)] if world.is_main else []
-    trainer = SFTTrainer(
-        model=model,
-        args=config,
-        train_dataset=Dataset.from_dict(columns),
-        processing_class=tokenizer,
-        callbacks=callbacks + debug_callbacks(world),
-    )
-    trainer.remove_callback(PrinterCallback)  # progress goes to our events, not stdout
+    """Train with trl's SFTTrainer, then measure the held-out loss."""
+    trainer = _trainer(model, ready, store, run, events, world)
     check_trainer_world(world, trainer.args.world_size)
     result = trainer.train()
-    eval_loss = None
-    if has_eval:
-        eval_data = Dataset.from_dict(
-            {"input_ids": held.input_ids, "completion_mask": held.completion_mask}
-        )
-        metrics = trainer.evaluate(eval_dataset=eval_data)  # on every rank: it gathers
-        eval_loss = float(metrics["eval_loss"])
-        if world.is_main:
-            store.metrics.log_eval(
-                run.recorded_id, step=trainer.state.global_step, name="eval_loss", value=eval_loss
-            )
+    eval_loss = _held_out_loss(trainer, ready.held, store, run, world)
     seconds = float(result.metrics.get("train_runtime", 0.0)) or None
     tokens = trainer.state.num_input_tokens_seen
     return _Outcome(
@@ -316,6 +265,66 @@ def _train(
         eval_loss=eval_loss,
         tokens_per_second=(tokens / seconds) if seconds and tokens else None,
     )
+
+
+def _trainer(
+    model: Any, ready: _Prepared, store: Store, run: OpenRun, events: Events, world: World
+) -> Any:
+    """trl's SFTTrainer on the training rows, reporting to dlm's callbacks (not stdout)."""
+    from datasets import Dataset
+    from transformers import PrinterCallback
+    from trl import SFTTrainer
+
+    from trainer.training.callbacks import MetricsCallback
+
+    config = _config(ready.settings, run.scratch, world)
+    train = ready.train
+    columns = {"input_ids": train.input_ids, "completion_mask": train.completion_mask}
+    callbacks = [MetricsCallback(store.metrics, run.recorded_id, events)] if world.is_main else []
+    trainer = SFTTrainer(
+        model=model,
+        args=config,
+        train_dataset=Dataset.from_dict(columns),
+        processing_class=ready.tokenizer,
+        callbacks=callbacks + debug_callbacks(world),
+    )
+    trainer.remove_callback(PrinterCallback)  # progress goes to our events, not stdout
+    return trainer
+
+
+def _config(settings: SFTSettings, scratch: Path, world: World) -> Any:
+    """The SFTConfig: the shared trl arguments, loss on completions only, packing."""
+    from trl import SFTConfig
+
+    return SFTConfig(
+        **trl_arguments(
+            settings, learning_rate=settings.learning_rate, scratch=scratch, world=world
+        ),
+        per_device_eval_batch_size=settings.micro_batch_size,
+        completion_only_loss=True,
+        packing=settings.packing,
+        include_num_input_tokens_seen=True,
+    )
+
+
+def _held_out_loss(
+    trainer: Any, held: TokenizedRows, store: Store, run: OpenRun, world: World
+) -> float | None:
+    """The loss on the held-out rows (None without any), logged on rank 0."""
+    from datasets import Dataset
+
+    if not held.input_ids:
+        return None
+    eval_data = Dataset.from_dict(
+        {"input_ids": held.input_ids, "completion_mask": held.completion_mask}
+    )
+    metrics = trainer.evaluate(eval_dataset=eval_data)  # on every rank: it gathers
+    eval_loss = float(metrics["eval_loss"])
+    if world.is_main:
+        store.metrics.log_eval(
+            run.recorded_id, step=trainer.state.global_step, name="eval_loss", value=eval_loss
+        )
+    return eval_loss
 
 
 __all__ = ["RUN_CONFIG_FILE", "SFTRequest", "SFTResult", "StepEvent", "collect_rows", "run_sft"]
