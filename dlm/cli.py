@@ -16,8 +16,10 @@ from dlm.commands.check import check
 from dlm.commands.demo import demo
 from dlm.commands.doctor import doctor
 from dlm.commands.eval import evaluate
+from dlm.commands.export import export
 from dlm.commands.fmt import fmt
 from dlm.commands.init import init
+from dlm.commands.loop import loop
 from dlm.commands.lsp import lsp
 from dlm.commands.metrics import metrics
 from dlm.commands.new_id import new_id
@@ -110,6 +112,8 @@ def _translated(command: Callable[..., None]) -> Callable[..., None]:
 for _command in (demo, init, new_id, check, fmt, train, prompt, repl, show, doctor, metrics, lsp):
     app.command()(_translated(_command))
 app.command("eval")(_translated(evaluate))
+app.command()(_translated(export))
+app.command()(_translated(loop))
 for _group, _name in ((preference.app, "preference"), (reward.app, "reward")):
     for _sub in _group.registered_commands:
         assert _sub.callback is not None

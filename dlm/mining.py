@@ -43,6 +43,8 @@ class MineOptions:
     backend: BackendChoice = field(default_factory=BackendChoice)
     device: str | None = None
     """--device (None: $DLM_DEVICE, else auto)."""
+    raise_diversity: bool = True
+    """False with --no-raise-diversity: prompts short of variety are not sampled again."""
 
 
 def run_mining(
@@ -127,6 +129,7 @@ def _mine(
         "skipped": result.skipped,
         "threshold": result.threshold,
         "write_mode": mode,
+        "diversity": result.diversity.to_json(),
         "advice": result.advice(),
         "pairs": [
             {"section_id": p.section_id, "prompt": p.prompt, "margin": p.margin}
@@ -137,6 +140,7 @@ def _mine(
 
 def _request(loaded: LoadedDocument, plan: Any, options: MineOptions) -> Any:
     from trainer.generation.generate import Sampling
+    from trainer.mining.diversity import OFF, Diversity
     from trainer.mining.miner import MiningRequest
 
     assert options.seed is not None, "run_mining chose the run's seed"
@@ -157,6 +161,7 @@ def _request(loaded: LoadedDocument, plan: Any, options: MineOptions) -> Any:
         max_pairs=options.max_pairs,
         sections=options.sections,
         known_ids=frozenset(known),
+        diversity=Diversity() if options.raise_diversity else OFF,
     )
 
 

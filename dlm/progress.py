@@ -99,3 +99,20 @@ class JsonlEvents:
         line = {"event": event, "stage": "train", "done": done, "total": total, "message": message}
         sys.stderr.write(to_json(line, indent=None) + "\n")
         sys.stderr.flush()
+
+
+def watch_event(event: str, message: str, version: str | None = None) -> None:
+    """One `dlm train --watch --progress jsonl` line on stderr, stage "watch": waiting,
+    changed, unchanged, invalid, training, trained (with the adapter version), failed,
+    stopped."""
+    line: dict[str, object] = {
+        "event": event,
+        "stage": "watch",
+        "done": 0,
+        "total": 0,
+        "message": message,
+    }
+    if version is not None:
+        line["version"] = version
+    sys.stderr.write(to_json(line, indent=None) + "\n")
+    sys.stderr.flush()

@@ -23,3 +23,11 @@ class NoAdapterError(TrainerError):
 
 class ModelNotFoundError(TrainerError):
     """The base model cannot be found locally (dlm never downloads)."""
+
+
+class ToolMissingError(TrainerError):
+    """An external tool a command needs (llama.cpp's) is missing or could not be built."""
+
+
+class ExportError(TrainerError):
+    """An export cannot be written as asked (its directory, the converter, the quantizer)."""

@@ -13,6 +13,7 @@ from dlm.errors import CliError
 from dlm.files import create_document
 from dlm.placement import DeviceOption
 
+HELD_OUT = "notes-heldout.jsonl"
 QUESTIONS = (
     "When does the Tern leave Gullmouth?",
     "Who keeps the lighthouse on Harwick Island?",
@@ -31,7 +32,8 @@ def demo(
     """Run the whole loop on a bundled example, on the embedded model, before and after.
 
     init -> train (SFT) -> prompt -> mine preferences (sway judge) -> list -> apply
-    -> train the preference phase (DPO) -> prompt. Uses the embedded
+    -> train the preference phase (DPO) -> prompt -> eval: the held-out check of the
+    preference phase against SFT alone, on questions the document never asks. Uses the embedded
     SmolLM2-135M-Instruct; a few minutes on a laptop CPU, less on a GPU (`--device`,
     default: a CUDA GPU when there is one).
 
@@ -76,9 +78,36 @@ def demo(
     train(path, phase=Phase.PREFERENCE, max_steps=preference_steps, device=device)
     typer.echo("8. After the preference phase:")
     _ask(prompt, path, None, device)
+    _held_out_check(path, device)
     typer.echo(
         f"Done in {time.perf_counter() - started:.0f} s. Next: `dlm show {path}`, "
         f"`dlm preference list {path}`, `dlm metrics {path} --plot loss.png`."
+    )
+
+
+def _held_out_check(path: Path, device: str | None) -> None:
+    """Step 9: the preference phase's adapter against SFT alone, on held-out questions."""
+    from dlm.commands.eval import evaluate
+
+    questions = path.parent / HELD_OUT
+    questions.write_text(_example_text(HELD_OUT), encoding="utf-8")
+    count = len(questions.read_text(encoding="utf-8").splitlines())
+    typer.echo(
+        f"9. Held-out check: after the preference phase against SFT alone, on {count} "
+        f"questions the document never asks ({questions}), scored by word overlap with "
+        "their reference answers:"
+    )
+    evaluate(
+        path,
+        prompts=questions,
+        heldout=False,
+        against="v0001",
+        max_new_tokens=48,
+        device=device,
+    )
+    typer.echo(
+        "   A win rate above 0.5 whose interval stays above 0.5 means the answers got better; "
+        "an interval around 0.5 means this round changed little (docs/self-improving-loop.md)."
     )
 
 
@@ -108,10 +137,8 @@ def _write_example(directory: Path) -> Path:
     return path
 
 
-def _example_text() -> str:
-    packaged = resources.files("dlm").joinpath("examples", "notes.dlm")
+def _example_text(name: str = "notes.dlm") -> str:
+    packaged = resources.files("dlm").joinpath("examples", name)
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parents[2] / "examples" / "notes.dlm").read_text(
-        encoding="utf-8"
-    )
+    return (Path(__file__).resolve().parents[2] / "examples" / name).read_text(encoding="utf-8")

@@ -66,6 +66,13 @@ def evaluate(
         ),
     ] = None,
     max_new_tokens: Annotated[int, typer.Option(help="Longest answer, in tokens.", min=1)] = 128,
+    fluency: Annotated[
+        bool,
+        typer.Option(
+            help="Also score each answer's fluency: the base model's mean log-probability "
+            "per answer token (garbage scores low)."
+        ),
+    ] = False,
     judge_timeout: JudgeTimeoutOption = 30.0,
     judge_cache: JudgeCacheOption = None,
     judge_url: JudgeUrlOption = None,
@@ -118,6 +125,7 @@ def evaluate(
         judge=judging,
         by=by,
         max_new_tokens=max_new_tokens,
+        fluency=fluency,
     )
     report, eval_id = _run(request, store, quiet=as_json)
     _print(report, eval_id, as_json)
@@ -176,6 +184,8 @@ def _print(report: EvalReport, eval_id: int, as_json: bool) -> None:
     _table(report)
     for mean in report.summaries:
         parts = [f"{mean.words:.1f} words"]
+        if mean.fluency is not None:
+            parts.append(f"fluency {mean.fluency:.2f} nats/token")
         if mean.reference_f1 is not None:
             parts.insert(0, f"reference F1 {mean.reference_f1:.3f}")
         if mean.judge is not None:

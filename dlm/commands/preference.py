@@ -375,6 +375,14 @@ def mine(
         bool, typer.Option("--apply", help="Write the pairs into the document now.")
     ] = False,
     replace: Annotated[bool, typer.Option(help="Start the staged plan afresh.")] = False,
+    raise_diversity: Annotated[
+        bool,
+        typer.Option(
+            "--raise-diversity/--no-raise-diversity",
+            help="Sample prompts whose answers were (near) identical again, up to twice, "
+            "warmer each time (up to temperature 1.5), before skipping them.",
+        ),
+    ] = True,
     judge_timeout: JudgeTimeoutOption = 30.0,
     judge_cache: JudgeCacheOption = None,
     judge_url: JudgeUrlOption = None,
@@ -424,6 +432,7 @@ def mine(
         keep_env=tuple(judge_env or ()),
         record_command=judge_record_command,
     )
+    choice = BackendChoice(backend, tensor_parallel_size, data_parallel_size)  # checks sizes
     sections = tuple(section or ())
     launch = LaunchOptions(nproc, nnodes, node_rank, master_addr, master_port)
     if launch.distributed:
@@ -443,8 +452,9 @@ def mine(
         apply_now=apply_now,
         replace=replace,
         jsonl=progress is ProgressFormat.JSONL,
-        backend=BackendChoice(backend, tensor_parallel_size, data_parallel_size),
+        backend=choice,
         device=device,
+        raise_diversity=raise_diversity,
     )
     summary = run_mining(loaded, store, plan, options)
     if summary is not None:  # None on ranks other than 0: rank 0 reports for the run

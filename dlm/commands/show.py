@@ -56,6 +56,9 @@ def show(
         )
     for overview in summary["store"]["evals"]:
         typer.echo(f"  {eval_line(overview)}")
+    for made in summary["store"]["exports"]:
+        kind = made["format"] if made["quant"] is None else f"{made['format']} {made['quant']}"
+        typer.echo(f"  export: {made['adapter_version']} {kind} -> {made['path']} ({made['at']})")
     for run in summary["store"]["runs"]:
         processes = f", {run['world_size']} processes" if run["world_size"] > 1 else ""
         typer.echo(
@@ -79,6 +82,7 @@ def _preference(document: Any, store: Any) -> dict[str, Any]:
 
 def _summary(document: Any, store: Any, path: str) -> dict[str, Any]:
     from trainer.evaluation.record import eval_overview
+    from trainer.export import read_exports
 
     sections = document.content_sections()
     kinds = Counter(s.kind.value for s in sections)
@@ -109,5 +113,6 @@ def _summary(document: Any, store: Any, path: str) -> dict[str, Any]:
                 for run in store.metrics.runs()
             ],
             "evals": [eval_overview(row) for row in store.metrics.answer_evals()],
+            "exports": read_exports(store.root),
         },
     }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import os
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -11,7 +13,7 @@ import typer
 
 from dlm.commands.preference import ProgressFormat
 from dlm.documents import LoadedDocument, load_valid_document
-from dlm.errors import CliError
+from dlm.errors import EXIT_USAGE, CliError
 from dlm.jsonout import to_json
 from dlm.launch import (
     LaunchOptions,
@@ -29,6 +31,8 @@ from dlm.verbosity import note
 from dlmlang import Document, SectionKind
 
 if TYPE_CHECKING:
+    from dlm.training import TrainOptions
+    from trainer.training.document import RunResult
     from trainer.training.preference import PreferenceResult
     from trainer.training.sft import SFTResult
 
@@ -76,6 +80,14 @@ def train(
         ProgressFormat | None,
         typer.Option(help="`jsonl`: one JSON progress object per line on stderr, no bar."),
     ] = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Train, then train again each time the document is saved with changes and "
+            "no errors (1 s after the last write; one run at a time) until Ctrl-C.",
+        ),
+    ] = False,
     nproc: NprocOption = 1,
     nnodes: NnodesOption = 1,
     node_rank: NodeRankOption = 0,
@@ -99,9 +111,18 @@ def train(
 
     Example: dlm train notes.dlm --nproc 2
 
-    Exit codes: 0 trained, 1 failure (bad document, no adapter for the preference
-    phase, store busy with --no-wait, a failed process), 2 usage error or nothing to
-    train, 130 interrupted.
+    Example: dlm train notes.dlm --watch --max-steps 20
+
+    `--watch` trains once, then each time the saved document changes: a document
+    with errors is reported like `dlm check` and waited on, unchanged bytes are
+    skipped, and a failed run is reported and the watch goes on. Ctrl-C while
+    waiting exits 0; during a run it interrupts the run as without --watch (exit
+    130). Not with --json or --nproc/--nnodes; `--progress jsonl` adds "watch"
+    stage lines for programs (the VS Code extension's Train on Save).
+
+    Exit codes: 0 trained (or a watch stopped while waiting), 1 failure (bad
+    document, no adapter for the preference phase, store busy with --no-wait, a
+    failed process), 2 usage error or nothing to train, 130 interrupted.
     """
     launch = LaunchOptions(nproc, nnodes, node_rank, master_addr, master_port)
     if fresh and phase is Phase.PREFERENCE:
@@ -110,23 +131,10 @@ def train(
             "current adapter. Drop --fresh, or use --phase all.",
             code=2,
         )
-    loaded = load_valid_document(path)
-    phases = phases_to_run(loaded.document, phase, include_mined=not no_mined)
-    if not phases:
-        raise CliError(
-            f"{path} has nothing to train: add prose, a ::instruction:: section or a "
-            "::preference:: section.",
-            code=2,
-        )
-    if launch.distributed:
-        check_processes(device, launch.nproc)
-        leave_with(_launch(loaded, launch, rank_argv(context), no_wait))
-        return
-    _note_document(loaded)
-    from dlm.training import TrainOptions, run_training
+    from dlm.training import TrainOptions
 
     options = TrainOptions(
-        phases=tuple(p.value for p in phases),
+        phases=(),
         no_mined=no_mined,
         max_steps=max_steps,
         seed=seed,
@@ -135,11 +143,69 @@ def train(
         device=device,
         progress_jsonl=progress is ProgressFormat.JSONL,
     )
+    if watch:
+        _watch(path, phase, options, launch, as_json=as_json)
+        return
+    loaded = load_valid_document(path)
+    phases = _phases(loaded, phase, no_mined=no_mined)
+    if launch.distributed:
+        check_processes(device, launch.nproc)
+        leave_with(_launch(loaded, launch, rank_argv(context), no_wait))
+        return
     report = (lambda result: None) if as_json else (lambda r: typer.echo(describe(r)))
-    results = run_training(loaded, options, report)
+    results = _train_loaded(loaded, replace(options, phases=phases), report)
     if as_json and results:
         runs = [run_json(result) for result in results]
         typer.echo(to_json({"schema_version": 2, "runs": runs}))
+
+
+def _phases(loaded: LoadedDocument, phase: Phase, *, no_mined: bool) -> tuple[str, ...]:
+    """The phases to run on the document, or a usage error when it has nothing to train."""
+    phases = phases_to_run(loaded.document, phase, include_mined=not no_mined)
+    if not phases:
+        raise CliError(
+            f"{loaded.path} has nothing to train: add prose, a ::instruction:: section or a "
+            "::preference:: section.",
+            code=2,
+        )
+    return tuple(p.value for p in phases)
+
+
+def _train_loaded(
+    loaded: LoadedDocument, options: TrainOptions, report: Callable[[RunResult], None]
+) -> list[RunResult]:
+    """Record the document with its store, then run the phases in this process."""
+    from dlm.training import run_training
+
+    _note_document(loaded)
+    return run_training(loaded, options, report)
+
+
+def _watch(
+    path: Path, phase: Phase, options: TrainOptions, launch: LaunchOptions, *, as_json: bool
+) -> None:
+    """`--watch`: train now and after each saved change, one run at a time (dlm.watch)."""
+    if as_json or launch.distributed or int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+        raise CliError(
+            "--watch trains in this one process and prints a line per event: drop --json "
+            "(use --progress jsonl for machine-readable events) and --nproc/--nnodes, and do "
+            "not run it under torchrun.",
+            code=EXIT_USAGE,
+        )
+    from dlm.progress import watch_event
+    from dlm.watch import watch_document
+
+    def train_once(loaded: LoadedDocument) -> str | None:
+        phased = replace(options, phases=_phases(loaded, phase, no_mined=options.no_mined))
+        results = _train_loaded(loaded, phased, lambda r: typer.echo(describe(r)))
+        return results[-1].adapter_version if results else None
+
+    def announce(event: str, message: str, version: str | None) -> None:
+        typer.echo(message)
+        if options.progress_jsonl:
+            watch_event(event, message, version)
+
+    watch_document(path, train_once, announce)
 
 
 def _launch(loaded: LoadedDocument, launch: LaunchOptions, argv: list[str], no_wait: bool) -> int:

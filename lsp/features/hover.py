@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from dlmlang import Position, Range, Section, SectionKind
+from dlmlang import Document, Position, Range, Section, SectionKind
 from dlmlang.context import pair_starts, spec_at
+from dlmlang.heldout import is_held_out
 from dlmlang.marker import MARKER_PREFIX
 from dlmlang.provenance import HARVEST_PREFIX, SYNTH_PREFIX, marker_kind
 from lsp.adapters import Answer
@@ -43,7 +44,8 @@ def hover_text(
     starts = pair_starts(section, snapshot.lines)
     if position.line in starts:
         index = starts.index(position.line)
-        return _pair_hover(section, index, len(starts), answer_to), position.line
+        text = _pair_hover(section, index, len(starts), answer_to)
+        return text + _held_out_note(document, section, index), position.line
     return None
 
 
@@ -66,6 +68,21 @@ def _pair_hover(
             f"**chosen:** {_short(triple.chosen)}\n\n**rejected:** {_short(triple.rejected)}"
         )
     return "\n\n".join(lines)
+
+
+def _held_out_note(document: Document, section: Section, index: int) -> str:
+    """A line saying the pair is in the held-out split, when it is."""
+    frontmatter = document.frontmatter
+    if section.kind is not SectionKind.INSTRUCTION or index >= len(section.pairs):
+        return ""
+    if frontmatter is None or not is_held_out(
+        frontmatter.dlm_id, section.pairs[index].question, frontmatter.training.heldout
+    ):
+        return ""
+    return (
+        "\n\n**held out** (`training.heldout`): never trained on or mined; "
+        "`dlm eval` asks it and compares the answer with this one"
+    )
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dlm.cli import app
+from tests.signals import interruptible
 from trainer.store import Store
 from trainer.store.metric_rows import COLUMNS, MetricsFollower
 
@@ -172,6 +173,7 @@ def test_watch_prints_new_rows_until_ctrl_c(
         text=True,
         cwd=ROOT,
         env={**os.environ, "DLM_HOME": str(home)},
+        preexec_fn=interruptible,
     )
     try:
         lines = Lines(process)

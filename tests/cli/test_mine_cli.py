@@ -6,6 +6,7 @@ import json
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -23,7 +24,7 @@ def judge(*args: str) -> str:
     return "cli:" + shlex.join([sys.executable, str(JUDGE), *args])
 
 
-def _mine(path: Path, *extra: str) -> object:
+def _mine(path: Path, *extra: str, as_json: bool = True) -> object:
     return runner.invoke(
         app,
         [
@@ -40,7 +41,7 @@ def _mine(path: Path, *extra: str) -> object:
             "1.5",
             "--threshold",
             "0.05",
-            "--json",
+            *(["--json"] if as_json else []),
             *extra,
         ],
     )
@@ -180,3 +181,58 @@ def test_each_run_draws_a_fresh_seed_and_says_it(trained: Path) -> None:
     )
     assert "seed 5 (--seed 5 mines the same again)" in text.stdout
     assert "1 prompt(s) with margin below the threshold" in text.stdout
+
+
+def _cold_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mining samples from a model that cannot write blank tokens: at --temp 0.01 its
+    answers are all the same, and not empty."""
+    import trainer.generation.generate as generate
+    from tests.trainer.test_miner_diversity import without_whitespace
+
+    original = generate.load_for_generation
+
+    def load(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        model, tokenizer = original(*args, **kwargs)
+        without_whitespace(model, tokenizer)
+        return model, tokenizer
+
+    monkeypatch.setattr(generate, "load_for_generation", load)
+
+
+def test_mining_raises_diversity_itself_and_says_so(
+    trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.cli.test_json_docs import _documented
+
+    _cold_answers(monkeypatch)
+    cold = ("--temp", "0.01", "--seed", "3", "--replace")
+    raised = _mine(trained, *cold)
+    assert raised.exit_code == 0, raised.output  # type: ignore[attr-defined]
+    summary = json.loads(raised.stdout)  # type: ignore[attr-defined]
+    assert summary["diversity"] == {
+        "enabled": True,
+        "resampled": 1,
+        "temperatures": [0.755],
+        "rescued": 1,
+    }
+    assert summary["pairs_mined"] == 1 and summary["skipped"] == {}
+    assert summary["advice"][0].startswith("raised diversity: 1 prompt(s) with (near) identical")
+    documented = _documented("dlm preference mine --json")["diversity"]
+    assert set(summary["diversity"]) == set(documented)
+    again = _mine(trained, *cold)  # the same seed draws the same extra passes
+    assert json.loads(again.stdout) == summary  # type: ignore[attr-defined]
+
+    text = _mine(trained, *cold, as_json=False)
+    assert "raised diversity: 1 prompt(s)" in text.stdout  # type: ignore[attr-defined]
+
+    off = _mine(trained, *cold, "--no-raise-diversity")
+    assert off.exit_code == 2  # type: ignore[attr-defined]
+    summary = json.loads(off.stdout)  # type: ignore[attr-defined]
+    assert summary["skipped"] == {"insufficient_variety": 1}
+    assert summary["diversity"] == {
+        "enabled": False,
+        "resampled": 0,
+        "temperatures": [],
+        "rescued": 0,
+    }
+    assert "drop --no-raise-diversity" in summary["advice"][0]

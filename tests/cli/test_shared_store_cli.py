@@ -75,6 +75,8 @@ def test_new_id_gives_the_copy_its_own_store_and_ends_the_warning(
         "current": None,
         "adapter_versions": [],
         "runs": [],
+        "evals": [],
+        "exports": [],
     }
     stderr, shown = _show(original)
     assert stderr == "" and shown["shared_with"] == []

@@ -44,3 +44,25 @@ def test_outline_marks_a_synthesized_section_and_its_probe() -> None:
     assert section.detail.endswith("(synthesized) (harvested)")
     assert section.children is not None
     assert [child.detail for child in section.children] == ["Q !probe"]
+
+
+def test_hover_on_a_held_out_question_says_so() -> None:
+    from dlmlang import parse
+    from dlmlang.heldout import heldout_pairs
+
+    questions = [f"Question {i}?" for i in range(12)]
+    body = "".join(f"::instruction::\n### Q\n{q}\n### A\nAnswer.\n" for q in questions)
+    text = (
+        "---\ndlm_id: 01HZ4X7TGZM3J1A2B3C4D5E6F7\nbase_model: m\ntraining:\n  heldout: 0.5\n"
+        f"---\n{body}"
+    )
+    held = {h.pair.question for h in heldout_pairs(parse(text))}
+    assert 0 < len(held) < len(questions)
+    lines = text.splitlines()
+    snapshot = OpenDocument(text, 1).snapshot()
+    for number, line in enumerate(lines):
+        if line != "### Q":
+            continue
+        found = hover_text(snapshot, Position(number, 2))
+        assert found is not None
+        assert ("**held out**" in found[0]) == (lines[number + 1] in held)

@@ -29,6 +29,11 @@ def test_demo_runs_the_whole_loop_and_teaches_a_fact_the_base_model_gets_wrong(
 
     shown = json.loads(runner.invoke(app, ["show", str(path), "--json"]).stdout)
     assert shown["store"]["current"] == "v0002"
+    # The demo ends with the held-out check of the preference phase against SFT alone.
+    assert "9. Held-out check" in result.output
+    assert "v0002 vs v0001 by reference: win rate" in result.output
+    [held_out] = shown["store"]["evals"]
+    assert held_out["versions"] == ["v0002", "v0001"] and held_out["prompts"] == 8
     assert [r["phase"] for r in shown["store"]["runs"]] == ["sft", "dpo"]
     metrics = json.loads(runner.invoke(app, ["metrics", str(path), "--json"]).stdout)
     losses = [s["loss"] for s in metrics["runs"][0]["steps"]]

@@ -48,6 +48,8 @@ class EvalRequest:
     by: str | None = None
     """The main score: `judge` or `reference`; by default the judge's when there is one."""
     max_new_tokens: int = 128
+    fluency: bool = False
+    """Also score each answer's fluency under the base model (`fluency.py`)."""
     backend: BackendChoice = field(default_factory=BackendChoice)
 
     def __post_init__(self) -> None:
@@ -82,6 +84,7 @@ class ScoredAnswer:
     judge: float | None
     reference_f1: float | None
     words: int
+    fluency: float | None = None
 
     def score(self, by: str) -> float:
         """The main score."""
@@ -107,6 +110,7 @@ class VersionSummary:
     judge: float | None
     reference_f1: float | None
     words: float
+    fluency: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +132,17 @@ def evaluate(request: EvalRequest, store: Store, progress: Progress | None = Non
     report = progress or _quiet
     texts = [_answers(request, store, version, report) for version in request.versions]
     judged = _judge_scores(request, store, texts, report)
+    fluent = _fluency(request, texts, report)
     items = tuple(
         EvalItem(
             prompt,
             tuple(
-                _scored(texts[v][i], prompt, judged[v][i] if judged else None)
+                _scored(
+                    texts[v][i],
+                    prompt,
+                    judged[v][i] if judged else None,
+                    fluent[v][i] if fluent else None,
+                )
                 for v in range(len(texts))
             ),
         )
@@ -210,20 +220,40 @@ def _judge_scores(
     return [scores[v * n : (v + 1) * n] for v in range(len(texts))]
 
 
-def _scored(text: str, prompt: EvalPrompt, judge: float | None) -> ScoredAnswer:
+def _fluency(
+    request: EvalRequest, texts: list[list[str]], progress: Progress
+) -> list[list[float]] | None:
+    """Each answer's fluency under the base model, or None when not asked."""
+    if not request.fluency:
+        return None
+    from trainer.evaluation.fluency import base_fluency
+
+    pairs = [(p.text, answers[i]) for answers in texts for i, p in enumerate(request.prompts)]
+    progress("fluency under the base model", 0, len(pairs))
+    scores = base_fluency(request.model_dir, request.placement, request.system_prompt, pairs)
+    progress("fluency under the base model", len(pairs), len(pairs))
+    n = len(request.prompts)
+    return [scores[v * n : (v + 1) * n] for v in range(len(texts))]
+
+
+def _scored(
+    text: str, prompt: EvalPrompt, judge: float | None, fluency: float | None
+) -> ScoredAnswer:
     f1 = token_f1(text, prompt.reference) if prompt.reference is not None else None
-    return ScoredAnswer(text, judge, f1, len(words(text)))
+    return ScoredAnswer(text, judge, f1, len(words(text)), fluency)
 
 
 def _summary(version: str, items: Sequence[EvalItem], index: int) -> VersionSummary:
     answers = [item.answers[index] for item in items]
     judged = [a.judge for a in answers if a.judge is not None]
     overlaps = [a.reference_f1 for a in answers if a.reference_f1 is not None]
+    fluent = [a.fluency for a in answers if a.fluency is not None]
     return VersionSummary(
         version,
         fmean(judged) if judged else None,
         fmean(overlaps) if overlaps else None,
         fmean(a.words for a in answers),
+        fmean(fluent) if fluent else None,
     )
 
 

@@ -31,14 +31,20 @@ def cleaned_candidates(
     kept: list[str] = []
     malformed = 0
     for candidate in candidates:
-        text = candidate.text.strip()
-        if not text or (candidate.truncated and _open_code_block(text)):
+        if malformed_candidate(candidate):
             malformed += 1
             continue
+        text = candidate.text.strip()
         if text in kept or any(_similar(text, other) > near_duplicate for other in kept):
             continue
         kept.append(text)
     return Cleaned(kept, malformed)
+
+
+def malformed_candidate(candidate: Candidate) -> bool:
+    """Empty, or cut off (max_new_tokens) inside an open code block."""
+    text = candidate.text.strip()
+    return not text or (candidate.truncated and _open_code_block(text))
 
 
 def _open_code_block(text: str) -> bool:
@@ -60,10 +66,25 @@ def judgeable_candidates(
     skipped: Counter[str] = Counter()
     for prompt, candidates in sampled.items():
         result = cleaned_candidates(candidates)
-        if len(result.kept) >= 2:
+        reason = _skip_reason(result)
+        if reason is None:
             cleaned[prompt] = result.kept
-        elif result.malformed:
-            skipped[SkipReason.MALFORMED] += 1
         else:
-            skipped[SkipReason.INSUFFICIENT_VARIETY] += 1
+            skipped[reason] += 1
     return cleaned, skipped
+
+
+def lacking_variety(sampled: dict[str, list[Candidate]]) -> list[str]:
+    """The prompts `judgeable_candidates` would skip as `insufficient_variety`, in order."""
+    return [
+        prompt
+        for prompt, candidates in sampled.items()
+        if _skip_reason(cleaned_candidates(candidates)) is SkipReason.INSUFFICIENT_VARIETY
+    ]
+
+
+def _skip_reason(result: Cleaned) -> SkipReason | None:
+    """Why a prompt with these cleaned candidates is not judged; None when it is."""
+    if len(result.kept) >= 2:
+        return None
+    return SkipReason.MALFORMED if result.malformed else SkipReason.INSUFFICIENT_VARIETY

@@ -3,7 +3,8 @@ lock, progress output, staging and writing); benches and tests call it too.
 
 Samples from the current adapter with the chosen engine and device, judges every
 candidate once, pairs them. Under torchrun every rank calls it: the ranks share the
-sampling, rank 0 judges and gets the outcome, the others get None.
+first sampling pass, rank 0 samples again the prompts short of variety, judges and gets
+the outcome, the others get None.
 """
 
 from __future__ import annotations
@@ -91,7 +92,13 @@ def mine_document(
     )
     request = replace(mining.request, run_id=run.run_id)
     digest = hashlib.sha256(mining.document_bytes).hexdigest()
-    shape = (request.sampling, request.threshold, request.max_pairs, request.sections)
+    shape = (
+        request.sampling,
+        request.threshold,
+        request.max_pairs,
+        request.sections,
+        request.diversity,
+    )
     inputs = fingerprint(
         digest, version, run.run_id, sorted(request.known_ids), shape, mining.judge
     )
@@ -113,7 +120,9 @@ def mine_document(
     progress("done", "load", 1, 1, "")
     sampler = ShardedBackend(backend, world) if world.distributed else backend
     try:
-        result = mine_with(sampler, request, judge, progress)
+        # The other ranks stop after the first pass: rank 0 alone samples the few prompts
+        # short of variety again (each prompt's streams are its own, so the same candidates).
+        result = mine_with(sampler, request, judge, progress, resample_with=backend)
     finally:
         backend.close()
         judge.close()

@@ -1,5 +1,6 @@
-"""The miner: prompts -> seeded batched samples -> one score per candidate -> pairs
--> staged (or applied) marked sections, and a metrics event (docs/self-improving-loop.md)."""
+"""The miner: prompts -> seeded batched samples (again, hotter, for prompts short of
+variety) -> one score per candidate -> pairs -> staged (or applied) marked sections, and
+a metrics event (docs/self-improving-loop.md)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from dlmlang.heldout import heldout_pairs
 from trainer.generation.backends.base import SamplingBackend
 from trainer.generation.backends.hf import HFBackend
 from trainer.generation.generate import Sampling
+from trainer.generation.seeded_sampling import Candidate
 from trainer.mining.candidates import judgeable_candidates
+from trainer.mining.diversity import Diversity, DiversityReport, SamplePass, raise_diversity
 from trainer.mining.pairs import MinedPair, SkipReason, select_pairs
 from trainer.mining.plan import StagedPair, stage_pair
 from trainer.rewards.base import BaseRM, RewardDetails, conversation
@@ -39,6 +42,8 @@ class MiningRequest:
     """Only prompts of these instruction sections (all when empty)."""
     known_ids: frozenset[str] = frozenset()
     """Section ids already in the document or the plan."""
+    diversity: Diversity = field(default_factory=Diversity)
+    """Extra, hotter passes for prompts short of variety (`diversity.OFF`: none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +56,14 @@ class MiningResult:
     threshold: float
     margins_below: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    diversity: DiversityReport = field(default_factory=lambda: DiversityReport(enabled=True))
 
     def advice(self) -> list[str]:
-        """What to try when prompts were skipped."""
-        lines = []
+        """What mining did by itself, and what to try when prompts were skipped."""
+        note = self.diversity.note()
+        lines = [note] if note else []
         if self.skipped.get(SkipReason.INSUFFICIENT_VARIETY):
-            lines.append(
-                "insufficient variety: the samples were (near) identical; raise --temp or "
-                "--top-p, or --samples."
-            )
+            lines.append(self._variety_advice())
         if self.skipped.get(SkipReason.BELOW_THRESHOLD):
             seen = ", ".join(f"{m:.3f}" for m in sorted(self.margins_below, reverse=True)[:5])
             lines.append(
@@ -69,6 +73,21 @@ class MiningResult:
         if self.skipped.get(SkipReason.ALREADY_PRESENT):
             lines.append("already present: those pairs are in the document or the plan.")
         return lines
+
+    def _variety_advice(self) -> str:
+        """What to try for prompts whose samples stayed (near) identical."""
+        if not self.diversity.enabled:
+            return (
+                "insufficient variety: the samples were (near) identical; raise --temp or "
+                "--top-p, or --samples, or drop --no-raise-diversity so mining samples them "
+                "again, hotter."
+            )
+        hottest = max(self.diversity.temperatures, default=None)
+        heat = f" even at temperature {hottest:g}" if hottest is not None else ""
+        return (
+            f"insufficient variety: the samples were (near) identical{heat}; raise --top-p "
+            "or --samples (an adapter that learned one answer by heart gives it every time)."
+        )
 
 
 def check_sections(document: Document, sections: Sequence[str], name: str = "the document") -> None:
@@ -112,20 +131,28 @@ def mine(
 
 
 def mine_with(
-    backend: SamplingBackend, request: MiningRequest, judge: BaseRM, progress: Progress
+    backend: SamplingBackend,
+    request: MiningRequest,
+    judge: BaseRM,
+    progress: Progress,
+    *,
+    resample_with: SamplingBackend | None = None,
 ) -> MiningResult:
-    """Sample with `backend`, judge every surviving candidate once, pair, and stage the pairs."""
+    """Sample with `backend` (the extra passes that raise diversity with `resample_with`,
+    default `backend`), judge every surviving candidate once, pair, and stage the pairs."""
     started = time.perf_counter()
     frontmatter = request.document.frontmatter
     system_prompt = frontmatter.system_prompt if frontmatter else None
     prompts = document_prompts(request.document, request.sections)
-    progress("start", "sample", 0, len(prompts), f"sampling {len(prompts)} prompt(s)")
-    sampled = backend.sample(
-        list(prompts),
-        request.sampling,
-        system_prompt=system_prompt,
-        progress=lambda done, total: progress("progress", "sample", done, total, ""),
+    first = _sample_pass(backend, system_prompt, progress, "sampling {n} prompt(s)")
+    sampled = first(list(prompts), request.sampling)
+    again = _sample_pass(
+        resample_with or backend,
+        system_prompt,
+        progress,
+        "raising diversity: sampling {n} prompt(s) again at temperature {t:g}",
     )
+    sampled, diversity = raise_diversity(again, sampled, request.sampling, request.diversity)
     cleaned, skipped = judgeable_candidates(sampled)
     judged = _judged(judge, cleaned, progress)
     default_threshold = judge.scale.default_threshold
@@ -150,7 +177,27 @@ def mine_with(
         threshold=threshold,
         margins_below=selected.margins_below,
         seconds=time.perf_counter() - started,
+        diversity=diversity,
     )
+
+
+def _sample_pass(
+    backend: SamplingBackend, system_prompt: str | None, progress: Progress, message: str
+) -> SamplePass:
+    """One batched `backend.sample` call per pass, announced with `message` ({n} prompts,
+    {t} temperature) and reporting progress on the sample stage."""
+
+    def sample(prompts: Sequence[str], config: Sampling) -> dict[str, list[Candidate]]:
+        text = message.format(n=len(prompts), t=config.temperature)
+        progress("start", "sample", 0, len(prompts), text)
+        return backend.sample(
+            list(prompts),
+            config,
+            system_prompt=system_prompt,
+            progress=lambda done, total: progress("progress", "sample", done, total, ""),
+        )
+
+    return sample
 
 
 def _judged(

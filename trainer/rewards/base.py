@@ -67,6 +67,7 @@ __all__ = [
     "RewardDetails",
     "Scale",
     "conversation",
+    "messages_of",
     "question_and_answer",
     "scale_named",
     "split_answer",
@@ -166,7 +167,8 @@ class BaseRM(ABC):
 class DetailedRM(BaseRM):
     """A `BaseRM` whose natural output is details: implement `_details_batch` only.
 
-    Adds `return_details=True` to `score` and `score_batch`.
+    Adds `return_details=True` to `score` and `score_batch`, and lets `score` take
+    `prompt=..., response=...` in place of the conversation.
     """
 
     @abstractmethod
@@ -174,18 +176,42 @@ class DetailedRM(BaseRM):
         """Details for every conversation, in input order."""
 
     @overload
-    def score(self, messages: Messages) -> float: ...
-    @overload
-    def score(self, messages: Messages, *, return_details: Literal[False]) -> float: ...
+    def score(
+        self,
+        messages: Messages | None = None,
+        *,
+        prompt: str | None = None,
+        response: str | None = None,
+    ) -> float: ...
     @overload
     def score(
-        self, messages: Messages, *, return_details: Literal[True]
+        self,
+        messages: Messages | None = None,
+        *,
+        prompt: str | None = None,
+        response: str | None = None,
+        return_details: Literal[False],
+    ) -> float: ...
+    @overload
+    def score(
+        self,
+        messages: Messages | None = None,
+        *,
+        prompt: str | None = None,
+        response: str | None = None,
+        return_details: Literal[True],
     ) -> tuple[float, RewardDetails]: ...
     def score(
-        self, messages: Messages, *, return_details: bool = False
+        self,
+        messages: Messages | None = None,
+        *,
+        prompt: str | None = None,
+        response: str | None = None,
+        return_details: bool = False,
     ) -> float | tuple[float, RewardDetails]:
-        """One score; with `return_details=True`, `(score, RewardDetails)`."""
-        details = self._details_batch([messages], 1)[0]
+        """One score for `messages` (or `prompt=..., response=...`); with
+        `return_details=True`, `(score, RewardDetails)`."""
+        details = self._details_batch([messages_of(messages, prompt, response)], 1)[0]
         return (details.score, details) if return_details else details.score
 
     @overload
@@ -227,6 +253,20 @@ def conversation(prompt: str, candidate: str, system_prompt: str | None = None) 
     messages.append({"role": "user", "content": prompt})
     messages.append({"role": "assistant", "content": candidate})
     return messages
+
+
+def messages_of(
+    messages: Messages | None, prompt: str | None = None, response: str | None = None
+) -> Messages:
+    """`messages`, or the one-turn conversation of `prompt` and `response` (never both)."""
+    if messages is not None and prompt is None and response is None:
+        return messages
+    if messages is None and prompt is not None and response is not None:
+        return conversation(prompt, response)
+    raise JudgeError(
+        "score takes a conversation (`score(messages)`) or a question and an answer "
+        "(`score(prompt=..., response=...)`), not both and not half of one."
+    )
 
 
 def split_answer(messages: Messages) -> tuple[list[Message], str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.rewards.base import JudgeError, Messages, split_answer
-from trainer.rewards.profiles import InputMode, Profile
+from trainer.rewards.profiles import InputMode, Profile, read_config
 from trainer.runtime.devices import current_device
 
 DEFAULT_MAX_LENGTH = 1024
@@ -86,6 +86,9 @@ class Renderer:
         bos = tokenizer.bos_token_id
         probe = tokenizer("a")["input_ids"] if bos is not None else []
         self._adds_bos = bool(probe) and probe[0] == bos
+        self.score_token_id = _score_token_id(reference, path, profile)
+        if self.score_token_id is not None and self.input_mode != "chat":
+            raise JudgeError(f"{reference} reads its score at a token after a chat: use chat mode.")
 
     def render(self, messages: Messages) -> tuple[str, str | None]:
         """(templated text, None) in chat mode; (context, answer) in pair mode."""
@@ -108,8 +111,19 @@ class Renderer:
         """Tokens of one rendered input before truncation."""
         text, pair = rendered
         if pair is None:
-            return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+            extra = 0 if self.score_token_id is None else 1
+            return len(self.tokenizer(text, add_special_tokens=False)["input_ids"]) + extra
         return len(self.tokenizer(text, pair)["input_ids"])
+
+    def token_ids(self, rendered: tuple[str, str | None]) -> list[int]:
+        """One rendered input as token ids, cut to `max_length` (any score token kept last)."""
+        text, pair = rendered
+        if pair is not None:
+            return list(self.tokenizer(text, pair)["input_ids"])[: self.options.max_length]
+        ids = list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        if self.score_token_id is None:
+            return ids[: self.options.max_length]
+        return [*ids[: self.options.max_length - 1], self.score_token_id]
 
     def fingerprint(self) -> dict[str, str]:
         """Revision, template and max length: what the input depends on."""
@@ -139,9 +153,14 @@ def load_tokenizer(reference: str, path: Path, options: LoadOptions) -> Any:
     return tokenizer
 
 
-def check_remote_code(reference: str, profile: Profile, options: LoadOptions) -> None:
-    """Refuse a model that needs its own code unless the user opted in."""
-    if profile.needs_remote_code and not options.trust_remote_code:
+def check_remote_code(
+    reference: str, profile: Profile, options: LoadOptions, *, vllm: bool = False
+) -> None:
+    """Refuse a model that needs its own code (in transformers, or in vLLM) unless opted in."""
+    needs = profile.needs_remote_code
+    if vllm and profile.vllm_remote_code is not None:
+        needs = profile.vllm_remote_code
+    if needs and not options.trust_remote_code:
         raise JudgeError(
             f"{reference} needs its own model code to load, which dlm runs only when you "
             "opt in: add `?trust_remote_code=1` to the selector (or pass "
@@ -167,7 +186,10 @@ class Checkpoint(Renderer):
     ) -> Encoded:
         """Tokenize, pad (right) and truncate one micro-batch; `counts` from `token_count`."""
         limit = self.options.max_length
-        if rendered[0][1] is None:
+        if self.score_token_id is not None:
+            rows = [{"input_ids": self.token_ids(r)} for r in rendered]
+            inputs = self.tokenizer.pad(rows, padding=True, return_tensors="pt")
+        elif rendered[0][1] is None:
             inputs = self.tokenizer(
                 [t for t, _ in rendered],
                 add_special_tokens=False,  # the template already holds any BOS
@@ -186,7 +208,7 @@ class Checkpoint(Renderer):
                 max_length=limit,
                 return_tensors="pt",
             )
-        spans = inputs.pop("offset_mapping") if offsets else None
+        spans = inputs.pop("offset_mapping", None) if offsets else None
         lengths = inputs["attention_mask"].sum(dim=1).tolist()
         truncated = [c > limit for c in counts]
         return Encoded(inputs.to(self.model.device), lengths, truncated, spans)
@@ -201,6 +223,10 @@ class Checkpoint(Renderer):
         if logits is None:
             logits = output[0] if isinstance(output, tuple | list) else output
         return logits.float().cpu()
+
+    def labels(self) -> int:
+        """The head's outputs: the profile's, else config.json's `num_labels`."""
+        return self.profile.labels or int(getattr(self.model.config, "num_labels", 0))
 
     def fingerprint(self) -> dict[str, str]:
         """The renderer's fingerprint and the dtype the model runs in."""
@@ -229,6 +255,19 @@ class Checkpoint(Renderer):
         model.to(self.options.device or current_device())
         model.eval()
         return model
+
+
+def _score_token_id(reference: str, path: Path, profile: Profile) -> int | None:
+    """The id of the token the profile's model reads its score at, from config.json."""
+    if profile.score_token_key is None:
+        return None
+    value = read_config(path).get(profile.score_token_key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise JudgeError(
+            f"{reference}: config.json has no token id `{profile.score_token_key}`, "
+            "which this reward model reads its score at."
+        )
+    return value
 
 
 def _revision(path: Path) -> str:

@@ -54,7 +54,7 @@ class OutcomeRM(LocalRM):
         return self._selector
 
     def _check(self, checkpoint: Checkpoint) -> None:
-        labels = int(getattr(checkpoint.model.config, "num_labels", 0))
+        labels = checkpoint.labels()
         if labels != 1:
             raise JudgeError(
                 f"{self.name} has {labels} outputs; a reward model gives one score per answer. "

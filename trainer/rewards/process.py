@@ -111,7 +111,7 @@ class ProcessRM(LocalRM):
         return f"{self._selector}?agg={self.aggregation}&sep={quote(self.step_delimiter, safe='')}"
 
     def _check(self, checkpoint: Checkpoint) -> None:
-        labels = int(getattr(checkpoint.model.config, "num_labels", 0))
+        labels = checkpoint.labels()
         if labels not in (1, 2):
             raise JudgeError(
                 f"{self.name} has {labels} outputs; a process reward model gives one (a logit) "

@@ -46,8 +46,19 @@ class Profile:
     system_prompt: str | None = None
     """A system message the model was trained with, added when the conversation has none."""
     needs_remote_code: bool = False
+    """Whether transformers needs the model's own code (`trust_remote_code`) to load it."""
+    vllm_remote_code: bool | None = None
+    """The same for vLLM, which implements some such architectures itself (None: as above)."""
+    labels: int | None = None
+    """Outputs of the head, for remote-code heads whose `num_labels` in config.json is unset."""
+    score_token_key: str | None = None
+    """A config.json key holding a token id appended to every input: the model reads its
+    score there (InternLM2's `reward_token_id`)."""
     note: str = ""
 
+
+QWEN_MATH_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
+"""The system prompt the Qwen2.5-Math reward models were trained with."""
 
 PROFILES: tuple[Profile, ...] = (
     Profile(
@@ -57,9 +68,32 @@ PROFILES: tuple[Profile, ...] = (
         input_mode="chat",
         step_method="token",
         step_tag="<extra_0>",
-        system_prompt="Please reason step by step, and put your final answer within \\boxed{}.",
+        system_prompt=QWEN_MATH_SYSTEM,
         needs_remote_code=True,
-        note="two-label token head read at <extra_0> after each step",
+        vllm_remote_code=False,
+        labels=2,
+        note="Qwen2ForProcessRewardModel: two-label token head read at <extra_0> after each step",
+    ),
+    Profile(
+        "qwen/qwen2*-math-rm-*",
+        kind="outcome",
+        head="auto",
+        input_mode="chat",
+        system_prompt=QWEN_MATH_SYSTEM,
+        needs_remote_code=True,
+        vllm_remote_code=False,
+        labels=1,
+        note="Qwen2ForRewardModel: one score, read at the last token",
+    ),
+    Profile(
+        "internlm/internlm2-*reward*",
+        kind="outcome",
+        head="auto",
+        input_mode="chat",
+        needs_remote_code=True,
+        labels=1,
+        score_token_key="reward_token_id",
+        note="InternLM2ForRewardModel: one score, read at the reward token after the conversation",
     ),
     Profile(
         "openassistant/reward-model-deberta-*",
@@ -85,7 +119,7 @@ def resolve_profile(
     key = reference.lower()
     found = next((p for p in profiles if fnmatch.fnmatchcase(key, p.pattern)), None)
     if found is None:
-        found = profile_from_config(reference, _read_config(path))
+        found = profile_from_config(reference, read_config(path))
     if kind is not None and found.kind != kind:
         found = _as_kind(reference, found, kind)
     return found
@@ -104,7 +138,15 @@ def profile_from_config(reference: str, config: dict[str, Any]) -> Profile:
             reference, kind="process", head="auto", step_method="token", needs_remote_code=True
         )
     if "RewardModel" in arch:
-        return Profile(reference, kind="outcome", head="auto", needs_remote_code=True)
+        key = "reward_token_id" if "reward_token_id" in config else None
+        return Profile(
+            reference,
+            kind="outcome",
+            head="auto",
+            needs_remote_code=True,
+            labels=1,
+            score_token_key=key,
+        )
     if arch.endswith(("ForCausalLM", "LMHeadModel", "ForConditionalGeneration")):
         raise JudgeError(
             f"{reference} is a language model ({arch}), not a reward model: it has no score "
@@ -130,7 +172,8 @@ def _as_kind(reference: str, profile: Profile, kind: Kind) -> Profile:
     )
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+def read_config(path: Path) -> dict[str, Any]:
+    """The checkpoint's config.json as a dict; unreadable is a JudgeError."""
     try:
         loaded = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:

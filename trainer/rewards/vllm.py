@@ -21,6 +21,7 @@ from trainer.rewards.base import (
     JudgeError,
     Messages,
     RewardDetails,
+    conversation,
 )
 from trainer.rewards.checkpoint import (
     LoadOptions,
@@ -96,7 +97,7 @@ class VllmRM(DetailedRM):
         vllm = require_vllm()
         path = locate(self.reference, self._home)
         profile = resolve_profile(self.reference, path, kind=self._kind, profiles=self._profiles)
-        check_remote_code(self.reference, profile, self.options)
+        check_remote_code(self.reference, profile, self.options, vllm=True)
         if profile.kind == "process" and profile.step_tag is None:
             raise JudgeError(
                 f"{self.reference}: with vLLM only step-tagged process models are supported; "
@@ -119,33 +120,52 @@ class VllmRM(DetailedRM):
         return {**super().fingerprint(), **self.renderer.fingerprint(), "dtype": "vllm-auto"}
 
     def _details_batch(self, batch: Sequence[Messages], batch_size: int) -> list[RewardDetails]:
+        return self._details(batch, self.step_delimiter)
+
+    def _loaded_renderer(self) -> Renderer:
         if self.llm is None or self.renderer is None:
             self.load()
+        assert self.renderer is not None
+        return self.renderer
+
+    def _details(self, batch: Sequence[Messages], delimiter: str) -> list[RewardDetails]:
+        """Score `batch` in one engine call, splitting process answers at `delimiter`."""
+        self._loaded_renderer()
         assert self.renderer is not None
         process = self.renderer.profile.kind == "process"
         prompts, truncated = [], []
         for messages in batch:
-            ids = self._token_ids(messages, process)
-            truncated.append(len(ids) > self.options.max_length)
-            prompts.append({"prompt_token_ids": ids[: self.options.max_length]})
+            rendered = self.renderer.render(self._tagged(messages, process, delimiter))
+            truncated.append(self.renderer.token_count(rendered) > self.options.max_length)
+            prompts.append({"prompt_token_ids": self.renderer.token_ids(rendered)})
         outputs = self.llm.reward(prompts, use_tqdm=False)
         return [
             self._read(prompt["prompt_token_ids"], output, cut)
             for prompt, output, cut in zip(prompts, outputs, truncated, strict=True)
         ]
 
-    def _token_ids(self, messages: Messages, process: bool) -> list[int]:
+    def score_steps(
+        self, prompt: str, response: str, step_delimiter: str = DEFAULT_DELIMITER
+    ) -> list[float]:
+        """One probability per step of `response`, in order (process models)."""
+        self._loaded_renderer()
         assert self.renderer is not None
-        if process:
-            tag = self.renderer.profile.step_tag or ""
-            steps = split_steps(messages[-1].get("content", ""), self.step_delimiter)
-            content = "".join(step + tag for step in steps)
-            messages = [*messages[:-1], {"role": "assistant", "content": content}]
-        text, pair = self.renderer.render(messages)
-        tokenizer = self.renderer.tokenizer
-        if pair is None:
-            return list(tokenizer(text, add_special_tokens=False)["input_ids"])
-        return list(tokenizer(text, pair)["input_ids"])
+        if self.renderer.profile.kind != "process":
+            raise JudgeError(f"{self.name} is an outcome model: it gives no step scores.")
+        batch = [conversation(prompt, response)]
+        return list(self._details(batch, step_delimiter)[0].step_scores)
+
+    def _tagged(self, messages: Messages, process: bool, delimiter: str) -> Messages:
+        """A process model's answer with the step tag after every step; others as they are."""
+        if not process:
+            return messages
+        assert self.renderer is not None
+        tag = self.renderer.profile.step_tag or ""
+        steps = split_steps(messages[-1].get("content", ""), delimiter)
+        if not steps:
+            raise JudgeError("a process reward model cannot score an empty answer")
+        content = "".join(step + tag for step in steps)
+        return [*messages[:-1], {"role": "assistant", "content": content}]
 
     def _read(self, ids: list[int], output: Any, truncated: bool) -> RewardDetails:
         assert self.renderer is not None

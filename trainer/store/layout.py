@@ -157,6 +157,13 @@ class Store:
             shutil.rmtree(temporary, ignore_errors=True)
             raise
 
+    def set_current(self, version: str) -> None:
+        """Make a complete version the live one again (the loop's rejected rounds); the
+        store lock must be held."""
+        if version not in self.versions():
+            raise CorruptStoreError(f"{self.root}: no complete adapter version {version}.")
+        write_atomically(self.root / "adapter" / "current", f"{version}\n".encode())
+
     def pending_plan_path(self) -> Path:
         """Where the staged mining plan lives."""
         return self.root / "preference" / "pending.json"

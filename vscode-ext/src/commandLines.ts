@@ -76,6 +76,11 @@ export function trainArgv(prefix: readonly string[], documentPath: string): stri
   return [...prefix, 'train', documentPath];
 }
 
+/** Argument vector for `dlm train PATH --watch --progress jsonl` (Train on Save). */
+export function trainWatchArgv(prefix: readonly string[], documentPath: string): string[] {
+  return [...prefix, 'train', documentPath, '--watch', '--progress', 'jsonl'];
+}
+
 /** Argument vector for `dlm metrics PATH`. */
 export function metricsArgv(prefix: readonly string[], documentPath: string): string[] {
   return [...prefix, 'metrics', documentPath];

@@ -2,23 +2,27 @@
 // the status bar's own. The loop's commands run the server's commands on the active
 // `.dlm` document (mining through the server's "Mine preferences here" action at
 // the cursor); Train and Show Metrics run `dlm` in a terminal with the server's
-// command. Each saves the document first, since dlm works on the file on disk, and
-// an error becomes a message instead of a rejected command.
+// command; Train on Save runs `dlm train PATH --watch` as a child process with its
+// own status bar item (trainWatchRunner.ts). Each saves the document first, since
+// dlm works on the file on disk, and an error becomes a message instead of a
+// rejected command.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { WorkDoneProgressCancelNotification } from 'vscode-languageclient/node';
 
 import { findCommand, NO_MINE_ACTION, SERVER_COMMANDS, type ActionLike } from './codeActions';
-import { cliPrefix, commandLine, metricsArgv, shellKind, trainArgv } from './commandLines';
+import { cliPrefix, commandLine, metricsArgv, shellKind, trainArgv, trainWatchArgv } from './commandLines';
 import { describeError } from './errors';
 import type { LanguageServer } from './languageServer';
 import type { StatusBar } from './statusBar';
+import type { TrainWatch } from './trainWatchRunner';
 
 /** What the commands act through. */
 export interface CommandDeps {
   server: LanguageServer;
   statusBar: Pick<StatusBar, 'runningTokens'>;
   output: vscode.OutputChannel;
+  trainWatch: TrainWatch;
 }
 
 /** Register every command the extension contributes (and the status bar's own). */
@@ -40,6 +44,8 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
   register('dlm.revertMinedSections', () => runServerCommand(server, SERVER_COMMANDS.revert));
   register('dlm.trainDocument', (uri?: vscode.Uri) => runInTerminal(server, 'train', uri));
   register('dlm.showMetrics', (uri?: vscode.Uri) => runInTerminal(server, 'metrics', uri));
+  register('dlm.trainOnSave', (uri?: vscode.Uri) => trainOnSave(server, deps.trainWatch, uri));
+  register('dlm.stopTrainOnSave', () => stopTrainOnSave(deps.trainWatch));
   register('dlm.cancelMining', () => cancelMining(deps));
   register('dlm.restartServer', () => server.restart());
   register('dlm.showOutput', () => output.show(true));
@@ -75,31 +81,54 @@ async function runServerCommand(server: LanguageServer, command: string): Promis
   await vscode.commands.executeCommand(command, editor.document.uri.toString());
 }
 
-/** Run `dlm train|metrics PATH` in a new terminal, with the server's command as the `dlm` to run. */
-async function runInTerminal(server: LanguageServer, verb: 'train' | 'metrics', uri: vscode.Uri | undefined): Promise<void> {
+/** The `dlm` command line prefix, the file and the working directory for a CLI command on `uri` (else the active document), saved first; undefined when it cannot run. */
+async function cliTarget(server: LanguageServer, uri: vscode.Uri | undefined): Promise<{ prefix: string[]; file: string; cwd: string } | undefined> {
   const target = uri instanceof vscode.Uri ? uri : dlmEditor()?.document.uri;
   if (target === undefined) {
-    return;
+    return undefined;
   }
   if (target.scheme !== 'file') {
     void vscode.window.showWarningMessage('dlm: save the document to a file first; dlm works on the file on disk.');
-    return;
+    return undefined;
   }
   const command = server.serverCommand;
   if (command === undefined) {
     await server.showProblem();
-    return;
+    return undefined;
   }
   const open = vscode.workspace.textDocuments.find((document) => document.uri.toString() === target.toString());
   if (open !== undefined && !(await saved(open))) {
+    return undefined;
+  }
+  const cwd = command.cwd ?? vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath ?? path.dirname(target.fsPath);
+  return { prefix: cliPrefix(command), file: target.fsPath, cwd };
+}
+
+/** Run `dlm train|metrics PATH` in a new terminal, with the server's command as the `dlm` to run. */
+async function runInTerminal(server: LanguageServer, verb: 'train' | 'metrics', uri: vscode.Uri | undefined): Promise<void> {
+  const target = await cliTarget(server, uri);
+  if (target === undefined) {
     return;
   }
-  const prefix = cliPrefix(command);
-  const argv = verb === 'train' ? trainArgv(prefix, target.fsPath) : metricsArgv(prefix, target.fsPath);
-  const cwd = command.cwd ?? vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath ?? path.dirname(target.fsPath);
-  const terminal = vscode.window.createTerminal({ name: `dlm ${verb} ${path.basename(target.fsPath)}`, cwd });
+  const argv = verb === 'train' ? trainArgv(target.prefix, target.file) : metricsArgv(target.prefix, target.file);
+  const terminal = vscode.window.createTerminal({ name: `dlm ${verb} ${path.basename(target.file)}`, cwd: target.cwd });
   terminal.show();
   terminal.sendText(commandLine(argv, shellKind(vscode.env.shell, process.platform)), true);
+}
+
+/** Start `dlm train PATH --watch` as a child process, its state in the status bar (one watch at a time). */
+async function trainOnSave(server: LanguageServer, watch: TrainWatch, uri: vscode.Uri | undefined): Promise<void> {
+  const target = await cliTarget(server, uri);
+  if (target !== undefined) {
+    await watch.start({ argv: trainWatchArgv(target.prefix, target.file), cwd: target.cwd, documentPath: target.file });
+  }
+}
+
+/** Stop Train on Save (Ctrl-C to the process). */
+async function stopTrainOnSave(watch: TrainWatch): Promise<void> {
+  if (!(await watch.stop())) {
+    void vscode.window.showInformationMessage('dlm: Train on Save is not running.');
+  }
 }
 
 /** Ask the server to cancel every running task (work-done cancel). */

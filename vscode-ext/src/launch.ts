@@ -57,7 +57,7 @@ export function workspaceFolders(folders: readonly FolderLike[] | undefined): Wo
       } catch {
         pyproject = undefined;
       }
-      return { path: root, pyproject };
+      return { path: root, pyproject, venvDlm: venvDlm(root) };
     });
 }
 
@@ -86,4 +86,11 @@ export function executableOptions(server: ServerCommand, platform: NodeJS.Platfo
       shell: platform === 'win32' && /\.(?:cmd|bat)$/i.test(server.command),
     },
   };
+}
+
+/** `<root>/.venv`'s `dlm` executable, when the project's environment is synced. */
+export function venvDlm(root: string, platform: NodeJS.Platform = process.platform): string | undefined {
+  const candidate =
+    platform === 'win32' ? path.join(root, '.venv', 'Scripts', 'dlm.exe') : path.join(root, '.venv', 'bin', 'dlm');
+  return isExecutable(candidate, platform) ? candidate : undefined;
 }

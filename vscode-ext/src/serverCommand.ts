@@ -1,10 +1,11 @@
 // Which command starts the language server: the `dlm.server.command` setting,
-// else `dlm lsp` from PATH, else `uv run dlm lsp` in a workspace folder whose
-// pyproject.toml is dlm or depends on it; otherwise a message that says how to fix it.
+// else `dlm lsp` from PATH, else, in a workspace folder whose pyproject.toml is dlm or
+// depends on it, the `dlm` of that project's synced `.venv` (so no start re-syncs it),
+// or `uv run dlm lsp` before the first sync; otherwise a message that says how to fix it.
 import { DLM_DISTRIBUTION, pyprojectUsesDlm } from './pyproject';
 
 /** Where a server command came from. */
-export type CommandSource = 'setting' | 'path' | 'uv';
+export type CommandSource = 'setting' | 'path' | 'venv' | 'uv';
 
 /** A resolved server command: an executable, its arguments and where to run it. */
 export interface ServerCommand {
@@ -19,6 +20,8 @@ export interface WorkspaceFolderInfo {
   path: string;
   /** The text of `<path>/pyproject.toml`, when the file exists. */
   pyproject?: string | undefined;
+  /** The `dlm` executable of `<path>/.venv`, when the project's environment has one. */
+  venvDlm?: string | undefined;
 }
 
 /** Everything the discovery depends on, gathered by the caller. */
@@ -168,6 +171,9 @@ export function discoverServerCommand(input: DiscoveryInput): Discovery {
           '(Workspaces: Manage Workspace Trust), or install dlm so that `dlm` is on PATH.',
       };
     }
+    if (project.venvDlm !== undefined) {
+      return { ok: true, server: { command: project.venvDlm, args: ['lsp'], cwd: project.path, source: 'venv' } };
+    }
     const uv = input.findExecutable('uv');
     if (uv === undefined) {
       return {
@@ -196,7 +202,12 @@ export function discoverServerCommand(input: DiscoveryInput): Discovery {
 export function describeServerCommand(server: ServerCommand): string {
   const line = [server.command, ...server.args].map((word) => (/[\s"']/.test(word) ? JSON.stringify(word) : word)).join(' ');
   const where = server.cwd !== undefined ? ` in ${server.cwd}` : '';
-  const why = { setting: 'from dlm.server.command', path: 'dlm found on PATH', uv: 'uv run in the dlm project' }[server.source];
+  const why = {
+    setting: 'from dlm.server.command',
+    path: 'dlm found on PATH',
+    venv: "the dlm project's .venv",
+    uv: 'uv run in the dlm project',
+  }[server.source];
   return `${line}${where} (${why})`;
 }
 

@@ -268,6 +268,38 @@ describe('the bundled extension', () => {
     assert.deepEqual(recorded.errors, []);
   });
 
+  it('Train on Save runs `dlm train PATH --watch` and shows its state in a status bar item of its own', async () => {
+    const serverLog = join(directory, 'watch.log');
+    writeFileSync(serverLog, '');
+    process.env['FAKE_SERVER_LOG'] = serverLog;
+    const documentPath = join(directory, 'watched.dlm');
+    const document = dlmDocument(documentPath);
+    const { vscode, recorded } = fakeVscode(newState({ 'dlm.server.command': [process.execPath, fakeServer, 'lsp'] }, document));
+    const extension = loadExtension(bundle, vscode);
+    const context = { subscriptions: [] as Array<{ dispose(): unknown }> };
+    extension.activate(context);
+    await until(() => status(recorded).text === '$(check) dlm', 'the running state');
+
+    await recorded.commands.get('dlm.stopTrainOnSave')?.();
+    assert.match(recorded.infos.at(-1) ?? '', /Train on Save is not running/);
+    await recorded.commands.get('dlm.trainOnSave')?.();
+    assert.equal(document.saves, 1, 'the document is saved first');
+    const watchItem = () => recorded.statusItems[1];
+    await until(() => watchItem()?.text === '$(eye) dlm watch v0001', 'the version in the watch item');
+    assert.equal(watchItem()?.command, 'dlm.stopTrainOnSave');
+    assert.equal(watchItem()?.visible, true);
+    await until(() => recorded.output.some((line) => line.startsWith('argv: ')), 'the process output');
+    const argv = recorded.output.find((line) => line.startsWith('argv: '))?.slice('argv: '.length);
+    assert.deepEqual(JSON.parse(argv ?? '[]'), ['train', documentPath, '--watch', '--progress', 'jsonl']);
+
+    await recorded.commands.get('dlm.stopTrainOnSave')?.();
+    await until(() => watchItem()?.text === '$(eye-closed) dlm watch stopped v0001', 'the stopped watch');
+    assert.ok(recorded.output.includes('Train on Save: dlm train --watch exited with 0.'), recorded.output.join('\n'));
+    assert.deepEqual([recorded.errors, recorded.warnings], [[], []]);
+    await extension.deactivate();
+    context.subscriptions.forEach((each) => each.dispose());
+  });
+
   it("tells the server where the judge came from and whether the workspace is trusted", async () => {
     const serverLog = join(directory, 'trust.log');
     writeFileSync(serverLog, '');

@@ -88,6 +88,14 @@ describe('discoverServerCommand', () => {
     assert.deepEqual(result, { ok: true, server: { command: '/usr/bin/uv', args: ['run', 'dlm', 'lsp'], cwd: '/c', source: 'uv' } });
   });
 
+  it("runs the project's synced .venv dlm instead of uv run, so no start re-syncs", () => {
+    const folders = [{ path: '/c', pyproject: DLM_PROJECT, venvDlm: '/c/.venv/bin/dlm' }];
+    const result = discoverServerCommand(input({ onPath: { uv: '/usr/bin/uv' }, folders }));
+    assert.deepEqual(result, { ok: true, server: { command: '/c/.venv/bin/dlm', args: ['lsp'], cwd: '/c', source: 'venv' } });
+    const untrusted = discoverServerCommand(input({ onPath: { uv: '/usr/bin/uv' }, folders, trusted: false }));
+    assert.equal(untrusted.ok, false);
+  });
+
   it('does not use uv run for a project unrelated to dlm', () => {
     const result = discoverServerCommand(input({ onPath: { uv: '/usr/bin/uv' }, folders: [{ path: '/a', pyproject: OTHER }] }));
     assert.equal(result.ok, false);

@@ -3,8 +3,26 @@
 // every message it receives (one JSON object a line) to $FAKE_SERVER_LOG.
 // `dlm.minePreferences` reports work-done progress the way the real server
 // relays the miner's lines, and ends it when the client cancels.
+// Run as `... train PATH --watch --progress jsonl`, it stands in for Train on Save:
+// the JSON lines of one run, then waiting until Ctrl-C (SIGINT), then "stopped".
 'use strict';
 const fs = require('node:fs');
+
+if (process.argv.includes('--watch')) {
+  const line = (event, stage, message, extra = {}) =>
+    process.stderr.write(JSON.stringify({ event, stage, done: extra.done ?? 0, total: extra.total ?? 0, message, ...extra }) + '\n');
+  process.stdout.write(`argv: ${JSON.stringify(process.argv.slice(2))}\n`);
+  line('training', 'watch', 'Training notes.dlm.');
+  line('progress', 'train', 'loss 1.000', { done: 1, total: 2 });
+  line('trained', 'watch', 'Trained notes.dlm: adapter v0001.', { version: 'v0001' });
+  line('waiting', 'watch', 'Watching notes.dlm for changes (Ctrl-C to stop).');
+  process.on('SIGINT', () => {
+    line('stopped', 'watch', 'Stopped watching.');
+    process.exit(0);
+  });
+  setInterval(() => undefined, 1000);
+  return;
+}
 
 const log = process.env.FAKE_SERVER_LOG;
 let buffer = Buffer.alloc(0);
