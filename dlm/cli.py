@@ -25,6 +25,7 @@ from dlm.commands.metrics import metrics
 from dlm.commands.new_id import new_id
 from dlm.commands.prompt import prompt
 from dlm.commands.repl import repl
+from dlm.commands.serve import serve
 from dlm.commands.show import show
 from dlm.commands.train import train
 from dlm.errors import exit_code
@@ -113,6 +114,7 @@ for _command in (demo, init, new_id, check, fmt, train, prompt, repl, show, doct
     app.command()(_translated(_command))
 app.command("eval")(_translated(evaluate))
 app.command()(_translated(export))
+app.command()(_translated(serve))
 app.command()(_translated(loop))
 for _group, _name in ((preference.app, "preference"), (reward.app, "reward")):
     for _sub in _group.registered_commands:

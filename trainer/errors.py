@@ -31,3 +31,7 @@ class ToolMissingError(TrainerError):
 
 class ExportError(TrainerError):
     """An export cannot be written as asked (its directory, the converter, the quantizer)."""
+
+
+class ServeError(TrainerError):
+    """A model server cannot be started as asked, or stopped answering (`dlm serve`)."""

@@ -202,8 +202,10 @@ def test_json_outputs_match_docs(tiny_model_dir: Path, tmp_path: Path, home: Pat
     shown = json.loads(runner.invoke(app, ["show", str(path), "--json"]).stdout)
     documented_show = _documented("dlm show --json")
     assert set(shown) == set(documented_show)
-    assert shown["store"].pop("evals") == []  # tests/cli/test_eval_cli.py checks their shape
-    del documented_show["store"]["evals"]
+    # tests/cli/test_eval_cli.py and test_export_cli.py check the shapes of these lists
+    for listed in ("evals", "exports"):
+        assert shown["store"].pop(listed) == []
+        del documented_show["store"][listed]
     assert _shape(shown["store"]) == _shape(documented_show["store"])
     assert shown["preference"] == {"staged": 0, "last_mining": None}
     report = json.loads(runner.invoke(app, ["metrics", str(path), "--json"]).stdout)

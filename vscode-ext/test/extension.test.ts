@@ -141,6 +141,19 @@ describe('the bundled extension', () => {
     context.subscriptions.forEach((each) => each.dispose());
   });
 
+  it('a server command that cannot start: an error with Show Output, and the status bar says so', async () => {
+    const missing = join(directory, 'no-such-dlm');
+    const { vscode, recorded } = fakeVscode(newState({ 'dlm.server.command': [missing, 'lsp'] }));
+    const extension = loadExtension(bundle, vscode);
+    extension.activate({ subscriptions: [] });
+    // vscode-languageclient reports the failed connection too; ours names the command and the fix.
+    const ours = (): string | undefined => recorded.errors.find((text) => /did not start/.test(text));
+    await until(() => ours() !== undefined, 'the error message');
+    assert.match(ours() ?? '', /no-such-dlm.*Fix:/s);
+    assert.equal(status(recorded).text, '$(error) dlm');
+    await extension.deactivate();
+  });
+
   it('reports a malformed dlm.server.command', async () => {
     const { vscode, recorded } = fakeVscode(newState({ 'dlm.server.command': 42 }));
     const extension = loadExtension(bundle, vscode);
