@@ -13,7 +13,6 @@ venv as tests/rewards/test_llm_judge_llamacpp.py's, under the tests' cache, buil
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -22,21 +21,10 @@ from typer.testing import CliRunner
 
 from dlm.cli import app
 from tests.cli.test_train_cli import write_document
-from trainer.errors import ToolMissingError
-from trainer.export.toolenv import CPU_FLAGS, LlamaCppTools, ensure_tools, missing_cpu_flags
+from tests.slow.conftest import CACHE, NEEDS_LLAMACPP
+from trainer.export.toolenv import LlamaCppTools
 
-MISSING = missing_cpu_flags()
-# The test suite's cache, where tests/rewards/test_llm_judge_llamacpp.py builds the same venv.
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlm-tests"
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        bool(MISSING),
-        reason=f"llama.cpp is built for x86-64 with {', '.join(CPU_FLAGS)}; "
-        f"this CPU lacks {', '.join(MISSING)}",
-    ),
-]
+pytestmark = [pytest.mark.slow, NEEDS_LLAMACPP]
 runner = CliRunner()
 SYSTEM_PROMPT = "You are the harbour assistant of Harwick Island. Answer briefly."
 QUESTION = "When does the Tern leave Gullmouth?"
@@ -67,15 +55,6 @@ out = llm.create_completion(
 )
 print(json.dumps(out["choices"][0]["text"]))
 """
-
-
-@pytest.fixture(scope="module")
-def tools() -> LlamaCppTools:
-    """llama.cpp's tools under the tests' cache; the tests skip only if they cannot be built."""
-    try:
-        return ensure_tools(CACHE, print)
-    except ToolMissingError as error:
-        pytest.skip(f"llama.cpp's tools cannot be built here: {str(error)[:300]}")
 
 
 @pytest.fixture(scope="module")

@@ -24,18 +24,10 @@ from typer.testing import CliRunner
 
 from dlm.cli import app
 from tests.signals import interruptible
-from tests.slow.test_export_gguf import CACHE, MISSING
-from trainer.errors import ToolMissingError
-from trainer.export.toolenv import CPU_FLAGS, LlamaCppTools, ensure_tools
+from tests.slow.conftest import CACHE, NEEDS_LLAMACPP
+from trainer.export.toolenv import LlamaCppTools
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        bool(MISSING),
-        reason=f"llama.cpp is built for x86-64 with {', '.join(CPU_FLAGS)}; "
-        f"this CPU lacks {', '.join(MISSING)}",
-    ),
-]
+pytestmark = [pytest.mark.slow, NEEDS_LLAMACPP]
 runner = CliRunner()
 READY_TIMEOUT_S = 240
 JUDGE = """---
@@ -69,15 +61,6 @@ What is the capital of France? Answer in one word.
 ### A
 Paris.
 """
-
-
-@pytest.fixture(scope="module")
-def tools() -> LlamaCppTools:
-    """llama.cpp's tools under the tests' cache; the test skips only if they cannot be built."""
-    try:
-        return ensure_tools(CACHE, print)
-    except ToolMissingError as error:
-        pytest.skip(f"llama.cpp's tools cannot be built here: {str(error)[:300]}")
 
 
 def _free_port() -> int:
