@@ -11,9 +11,16 @@ each a real `dlm` command on the embedded model in a fresh `DLM_HOME`:
 2. `dlm loop --rounds 1`, then `dlm eval` of the current version against v0001 on the
    24 held-out questions of `bench/loop/heldout.jsonl` (none of them in the document),
    scored by the style judge, with reference answers in the house style;
-3. `dlm loop` for the remaining rounds, and the same eval.
+3. `dlm loop` for the remaining rounds, and the same eval;
+4. one more round mined by a harmful judge (the style judge with `--prefer-worse`: it
+   picks the worse answers), under the same default gate: it must be rejected.
 Prints, for each point, the held-out judge score of both sides, the win rate against
-SFT alone with its 95% bootstrap interval, reference F1, and the wall time of each step.
+SFT alone with its 95% bootstrap interval, reference F1, the harmful round's verdict,
+and the wall time of each step.
+
+The document trains SFT for 10 steps: enough to learn its facts but not yet its style on
+every question (after 30 steps SFT alone already answers in the style, and the rounds
+have little left to teach; docs/self-improving-loop.md gives both figures).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ROOT / "bench" / "loop"
 JUDGE = "cli:" + shlex.join([sys.executable, str(FILES / "style_judge.py")])
+HARMFUL = "cli:" + shlex.join([sys.executable, str(FILES / "style_judge.py"), "--prefer-worse"])
 
 
 def main() -> None:
@@ -59,16 +67,23 @@ def main() -> None:
         report, seconds = _dlm(env, *_eval_args(document), *device)
         times[f"eval after round {target}"] = seconds
         points.append({"rounds": target, "loop": rounds, "eval": report})
+    harmful, seconds = _dlm(env, *_loop_args(document, 1, options, judge=HARMFUL), *device)
+    times["harmful round"] = seconds
     total = time.perf_counter() - started
     _print(points, times, total)
+    [verdict] = harmful["rounds"]
+    print(f"harmful judge's round: {verdict['decision']}: {'; '.join(verdict['reasons'])}")
     if options.json:
-        print(json.dumps({"points": points, "times": times, "total_s": total}, indent=2))
+        figures = {"points": points, "harmful": harmful, "times": times, "total_s": total}
+        print(json.dumps(figures, indent=2))
     print(f"work directory: {work}")
 
 
-def _loop_args(document: Path, rounds: int, options: argparse.Namespace) -> list[str]:
+def _loop_args(
+    document: Path, rounds: int, options: argparse.Namespace, judge: str = JUDGE
+) -> list[str]:
     return [
-        "loop", str(document), "--rounds", str(rounds), "--judge", JUDGE,
+        "loop", str(document), "--rounds", str(rounds), "--judge", judge,
         "--samples", str(options.samples), "--temp", "1.0", "--max-new-tokens", "40", "--json",
     ]  # fmt: skip
 

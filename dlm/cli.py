@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dlm.commands import preference, reward
+from dlm.commands import preference, reward, synth
 from dlm.commands.check import check
 from dlm.commands.demo import demo
 from dlm.commands.doctor import doctor
@@ -116,7 +116,7 @@ app.command("eval")(_translated(evaluate))
 app.command()(_translated(export))
 app.command()(_translated(serve))
 app.command()(_translated(loop))
-for _group, _name in ((preference.app, "preference"), (reward.app, "reward")):
+for _group, _name in ((preference.app, "preference"), (reward.app, "reward"), (synth.app, "synth")):
     for _sub in _group.registered_commands:
         assert _sub.callback is not None
         _sub.callback = _translated(_sub.callback)
@@ -125,8 +125,48 @@ for _group, _name in ((preference.app, "preference"), (reward.app, "reward")):
 
 def main() -> None:
     """Run the CLI; any dlm error prints its message once on stderr and sets the exit code."""
+    registered = app.registered_commands, app.registered_groups
+    _only_the_command_named(sys.argv[1:])
     try:
         app()
     except DlmError as error:
         typer.echo(f"dlm: {printable(str(error))}", err=True)
         sys.exit(exit_code(error))
+    finally:
+        app.registered_commands, app.registered_groups = registered
+
+
+_GLOBAL_FLAGS = {"--verbose", "-v", "--quiet", "-q"}
+
+
+def _only_the_command_named(arguments: list[str]) -> None:
+    """Register only the command the arguments name, when they plainly name one.
+
+    Typer builds a click command for every registered command on each run (reading
+    each signature and evaluating its annotations): most of the time of `dlm check`
+    on a small file. The one named is built the same way, so it runs, parses and
+    reports usage errors the same; anything else (no command, a name that is not a
+    command, `--help` or another option before it) keeps them all.
+    """
+    position = 0
+    while position < len(arguments):
+        argument = arguments[position]
+        if argument == "--home":
+            position += 2
+        elif argument in _GLOBAL_FLAGS or argument.startswith("--home="):
+            position += 1
+        else:
+            break
+    if position >= len(arguments):
+        return
+    name = arguments[position]
+    commands = [
+        c
+        for c in app.registered_commands
+        if c.callback is not None
+        and (c.name or c.callback.__name__.lower().replace("_", "-")) == name
+    ]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if len(commands) + len(groups) == 1:
+        app.registered_commands = commands
+        app.registered_groups = groups

@@ -11,6 +11,7 @@ from dlmlang.errors import DlmError, UsageError
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class CliError(DlmError):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dlm.errors import EXIT_USAGE, CliError
+from dlm.errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError
 from dlm.verbosity import note
 
 if TYPE_CHECKING:
@@ -211,6 +210,8 @@ def launch(
             "--nnodes (torchrun's own flags decide the processes), or run dlm without torchrun.",
             code=EXIT_USAGE,
         )
+    import tempfile  # here: most commands never launch
+
     with tempfile.TemporaryDirectory(prefix="dlm-launch-") as scratch:
         exit_file = Path(scratch) / "exit-code"
         env = rank_environment(options, os.environ, available_cores())
@@ -241,7 +242,7 @@ def _wait(process: subprocess.Popen[bytes]) -> int:
     except KeyboardInterrupt:
         process.wait()  # torchrun got the same Ctrl-C and is stopping its processes
         message = "Interrupted: torchrun stopped every process of the run."
-        raise CliError(message, code=130) from None
+        raise CliError(message, code=EXIT_INTERRUPTED) from None
 
 
 def _option_argv(option: Any, value: Any) -> list[str]:

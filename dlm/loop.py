@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlm.documents import LoadedDocument, load_valid_document
-from dlm.errors import CliError
+from dlm.errors import EXIT_INTERRUPTED, CliError
 from dlm.mining import MineOptions, run_mining
 from dlm.models import base_model_dir
 from dlm.training import TrainOptions, run_training
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from trainer.evaluation.gate import GateSettings
     from trainer.rewards.settings import JudgeSettings
     from trainer.store import Store
-
-INTERRUPTED = 130
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +85,7 @@ def _round(path: Path, number: int, options: LoopOptions) -> RoundReport:
     loaded, store = _open(path)
     prompts = _gate_prompts(loaded, path)
     start = store.require_version(str(path), "the loop mines from it")
+    mined_before = _mined(loaded)
     applied: tuple[str, ...] = ()
     try:
         summary = _mine(loaded, store, options)
@@ -96,12 +95,14 @@ def _round(path: Path, number: int, options: LoopOptions) -> RoundReport:
         trained = _train(path, options)
         return _judge(path, number, start, summary, applied, trained, prompts, options)
     except BaseException as stop:
-        _roll_back(path, store, start, applied)
-        if isinstance(stop, KeyboardInterrupt) or getattr(stop, "code", None) == INTERRUPTED:
+        # Ctrl-C may land after mining wrote its sections but before it returned them:
+        # what to revert is also read from the document (mined sections it did not have).
+        _roll_back(path, store, start, applied, mined_before)
+        if isinstance(stop, KeyboardInterrupt) or getattr(stop, "code", None) == EXIT_INTERRUPTED:
             raise CliError(
                 f"Interrupted in round {number}: the round was rolled back ({len(applied)} "
                 f"mined section(s) reverted, {start} current).",
-                code=INTERRUPTED,
+                code=EXIT_INTERRUPTED,
             ) from None
         raise
 
@@ -197,7 +198,7 @@ def _judge(
     verdict = judge_round(report, options.gate, (trained.before, trained.after))
     eval_id = record_eval(store, report, verdict.decision)
     if not verdict.promoted:
-        _roll_back(path, store, start, applied)
+        _roll_back(path, store, start, applied, _mined(loaded) - set(applied))
     comparison = asdict(report.comparison) if report.comparison else None
     return RoundReport(
         number,
@@ -213,18 +214,27 @@ def _judge(
     )
 
 
-def _roll_back(path: Path, store: Store, start: str, applied: tuple[str, ...]) -> None:
-    """`start` current again and the round's mined sections reverted and forgotten."""
+def _mined(loaded: LoadedDocument) -> frozenset[str]:
+    """The ids of the document's auto-mined sections."""
+    return frozenset(s.section_id for s in loaded.document.sections if s.auto_mined)
+
+
+def _roll_back(
+    path: Path, store: Store, start: str, applied: tuple[str, ...], kept: frozenset[str]
+) -> None:
+    """`start` current again and the round's mined sections reverted and forgotten: those
+    it applied, and any mined section on disk that is not among the `kept` ones."""
     from trainer.mining.plan import revert_edits
 
     with store.lock(wait=True, on_wait=note):
         if store.current_version() != start:
             store.set_current(start)
-        if not applied:
-            return
 
         def compute(version: LoadedDocument) -> Change[list[str]]:
-            edits, removed = revert_edits(version.document, section_ids=applied)
+            ours = set(applied) | (_mined(version) - kept)
+            if not ours:  # revert_edits would take no ids as "all of them"
+                return Change([], [])
+            edits, removed = revert_edits(version.document, section_ids=ours)
             return Change(edits, [s.section_id for s in removed])
 
         written = write_edits(load_valid_document(path), compute)

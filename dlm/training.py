@@ -10,7 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dlm.documents import LoadedDocument
-from dlm.errors import CliError
+from dlm.errors import EXIT_INTERRUPTED, CliError
 from dlm.verbosity import note
 
 if TYPE_CHECKING:
@@ -102,7 +102,8 @@ def _run(
     except KeyboardInterrupt:
         done = f" Runs completed before it: {len(results)}." if results else ""
         raise CliError(
-            f"Interrupted: the phase in progress wrote no adapter version.{done}", code=130
+            f"Interrupted: the phase in progress wrote no adapter version.{done}",
+            code=EXIT_INTERRUPTED,
         ) from None
     except TrainerError as error:
         if world.distributed:

@@ -27,12 +27,10 @@ import typer
 
 import dlmlang
 from dlm.documents import LoadedDocument
-from dlm.errors import CliError
+from dlm.errors import EXIT_INTERRUPTED, CliError
 from dlm.files import read_document_bytes
 from dlm.render import document_report, printable
 from dlmlang.errors import DlmError
-
-EXIT_INTERRUPTED = 130
 
 FileState = tuple[int, int, int, int] | None
 """What polling compares: (device, inode, size, mtime in ns); None while the file is missing."""

@@ -27,6 +27,7 @@ from lsp.features import (
     loop,
     outline,
     semantic_tokens,
+    synthesis,
     training,
 )
 from lsp.state import Documents, OpenDocument, Snapshot
@@ -48,6 +49,7 @@ FEATURES = (
     long_runs,
     training,
     asking,
+    synthesis,
 )
 
 

@@ -35,3 +35,7 @@ class ExportError(TrainerError):
 
 class ServeError(TrainerError):
     """A model server cannot be started as asked, or stopped answering (`dlm serve`)."""
+
+
+class SynthesisError(TrainerError):
+    """A teacher gave no usable answer, or a staged synthesis plan cannot be used."""

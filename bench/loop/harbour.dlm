@@ -4,12 +4,12 @@ dlm_version: 15
 base_model: smollm2-135m
 system_prompt: You answer for the Gullmouth harbour office.
 training:
-  max_steps: 30
+  max_steps: 10
   heldout: 0.25
   preference:
     hyperparams:
       beta: 0.1
-      num_epochs: 10
+      num_epochs: 4
 ---
 
 The Gullmouth harbour office answers every question in its house style: the answer

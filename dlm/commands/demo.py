@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -138,6 +137,8 @@ def _write_example(directory: Path) -> Path:
 
 
 def _example_text(name: str = "notes.dlm") -> str:
+    from importlib import resources  # here: slow to import, and only the demo reads it
+
     packaged = resources.files("dlm").joinpath("examples", name)
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dlm.documents import LoadedDocument, load_valid_document
-from dlm.errors import EXIT_USAGE, CliError
+from dlm.errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError
 from dlm.jsonout import to_json
 from dlm.placement import DeviceOption
 from dlm.verbosity import note
@@ -159,4 +159,6 @@ def _run(
             with RichEvents() as events:
                 return run_reward_training(request, store, events)
     except KeyboardInterrupt:
-        raise CliError("Interrupted: the reward model was not changed.", code=130) from None
+        raise CliError(
+            "Interrupted: the reward model was not changed.", code=EXIT_INTERRUPTED
+        ) from None

@@ -1,5 +1,6 @@
 """Code actions: quick fixes, and the loop's actions ("Mine preferences here", "Apply staged
-pairs", "Revert mined sections") that run the commands of lsp/features/loop.py."""
+pairs", "Revert mined sections") that run the commands of lsp/features/loop.py, and
+"Synthesize questions here" on prose (lsp/features/synthesis.py)."""
 
 from typing import TYPE_CHECKING
 
@@ -8,6 +9,7 @@ from lsprotocol import types
 from dlmlang import Section, SectionKind
 from lsp.features.diagnostics import to_protocol
 from lsp.features.loop import APPLY, MINE, REVERT, errors_first
+from lsp.features.synthesis import DOES, SYNTHESIZE
 from lsp.positions import to_client_range
 from lsp.state import Snapshot
 
@@ -77,6 +79,20 @@ def loop_actions(
                     title="Mine preferences here", command=MINE, arguments=[uri, section.section_id]
                 ),
                 disabled=disabled,
+            )
+        )
+    if section is not None and section.kind is SectionKind.PROSE and not section.is_blank:
+        reason = errors_first(snapshot, DOES)
+        actions.append(
+            types.CodeAction(
+                title="Synthesize questions here",
+                kind=types.CodeActionKind.Source,
+                command=types.Command(
+                    title="Synthesize questions here",
+                    command=SYNTHESIZE,
+                    arguments=[uri, section.section_id],
+                ),
+                disabled=None if reason is None else types.CodeActionDisabled(reason=reason),
             )
         )
     if staged:

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from dlm.cli import app
+from dlm.errors import EXIT_INTERRUPTED
 from tests.cli.test_eval_cli import keys, write
 from tests.cli.test_json_docs import _documented
 from tests.cli.test_mine_cli import judge
-from tests.cli.test_train_cli import DLM_ID
+from tests.cli.test_train_cli import DLM_ID, ROOT
+from tests.signals import interruptible
 from trainer.store import Store
 
 runner = CliRunner()
@@ -82,3 +89,36 @@ def test_judge_gate_flags_go_together(trained: Path) -> None:
     assert loop(trained, "--gate", "judge").exit_code == 2  # type: ignore[attr-defined]
     unused = loop(trained, "--gate-judge", judge("ok"))
     assert unused.exit_code == 2  # type: ignore[attr-defined]
+
+
+def test_ctrl_c_in_a_round_rolls_it_back(trained: Path, home: Path) -> None:
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) once the round
+    has written its mined sections: the document is as it was and v0001 stays current."""
+    before = trained.read_bytes()
+    args = ["loop", str(trained), "--judge", judge("ok"), "--samples", "4", "--temp", "1.5"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dlm", *args, "--max-new-tokens", "8"],
+        cwd=ROOT,
+        env={**os.environ, "DLM_HOME": str(home)},
+        preexec_fn=interruptible,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while trained.read_bytes() == before and process.poll() is None:
+            assert time.monotonic() < deadline, "the round never wrote its mined sections"
+            time.sleep(0.01)
+        assert process.poll() is None, process.communicate()[0]
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == EXIT_INTERRUPTED, output
+    assert "the round was rolled back" in output, output
+    assert trained.read_bytes() == before
+    assert store(home).current_version() == "v0001"

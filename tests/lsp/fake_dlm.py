@@ -3,8 +3,9 @@
 Run as `python fake_dlm.py LOG BEHAVIOUR DLM-ARGUMENTS...`: it appends one JSON line
 to LOG (its pid, the arguments, the import path and two environment variables), then
 answers as `dlm` would. BEHAVIOUR is `answer` (quick JSON answers: `show` says the
-adapter is v0003, `prompt` answers "Fake: QUESTION"; `preference mine`
-floods stdout with over a megabyte of JSON while it reports progress on stderr),
+adapter is v0003, `prompt` answers "Fake: QUESTION", `synth instructions` stages one
+pair; `preference mine` floods stdout with over a megabyte of JSON while it reports
+progress on stderr),
 `locked` (the same, but `preference forget` fails as on a busy store) or `sleep`
 (starts a grandchild that sleeps, records its pid, and sleeps itself).
 """
@@ -71,6 +72,11 @@ def answer(arguments: list[str], behaviour: str) -> None:
     elif verb == "forget":
         ids = [arguments[i + 1] for i, a in enumerate(arguments) if a == "--section"]
         print(json.dumps({"schema_version": 1, "path": path, "forgotten": ids}))
+    elif verb == "instructions":  # `synth instructions`: progress, then one pair staged
+        for done in range(1, 3):
+            event = {"stage": "synthesize", "done": done, "total": 2}
+            print(json.dumps(event), file=sys.stderr, flush=True)
+        print(json.dumps({"schema_version": 1, "pairs_synthesized": 1, "dropped": {}}))
     elif verb == "mine":
         for done in range(1, 4):
             event = {"stage": "sample", "done": done, "total": 3}

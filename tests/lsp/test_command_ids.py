@@ -1,5 +1,5 @@
 """The extension runs the server's commands by id: the ids in vscode-ext/src/codeActions.ts
-are exactly the ones lsp/features/loop.py, training.py and asking.py define and the
+are exactly the ones lsp/features/loop.py, training.py, asking.py and synthesis.py define and the
 server advertises."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from lsp.features import asking, loop, training
+from lsp.features import asking, loop, synthesis, training
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_IDS = {loop.MINE, loop.APPLY, loop.REVERT, loop.REFRESH}
-SERVER_IDS |= {training.TRAIN, training.METRICS, asking.ASK}
+SERVER_IDS |= {training.TRAIN, training.METRICS, asking.ASK, synthesis.SYNTHESIZE}
 
 
 def extension_ids() -> set[str]:

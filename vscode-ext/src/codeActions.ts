@@ -15,6 +15,7 @@ export const SERVER_COMMANDS = {
   train: 'dlm.trainAdapter',
   metrics: 'dlm.metricsSummary',
   ask: 'dlm.askAdapter',
+  synthesize: 'dlm.synthesizeQuestions',
 } as const;
 
 /** A command as code-action providers return it (structurally `vscode.Command`). */
