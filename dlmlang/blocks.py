@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from dlmlang.grammar import parser
+from dlmlang.grammar import terminals
 
 # Terminal name -> the start symbol of the block that such a fence opens.
 _FENCES = {
@@ -25,10 +25,10 @@ _FENCES = {
 @cache
 def _scanner() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """Candidate finder (a literal prefix, fast) and the grammar's fence/toggle patterns."""
-    terminals = {t.name: t for t in parser().terminals}
-    ordered = sorted(_FENCES, key=lambda name: -terminals[name].priority)
-    alternatives = [f"(?P<{name}>{terminals[name].pattern.to_regexp()})" for name in ordered]
-    alternatives.append(f"(?P<CODE_TOGGLE>{terminals['CODE_TOGGLE'].pattern.to_regexp()})")
+    found = terminals()
+    ordered = sorted(_FENCES, key=lambda name: -found[name][1])
+    alternatives = [f"(?P<{name}>{found[name][0]})" for name in ordered]
+    alternatives.append(f"(?P<CODE_TOGGLE>{found['CODE_TOGGLE'][0]})")
     return re.compile(r"\n(?=::|```)"), re.compile("|".join(alternatives))
 
 

@@ -12,8 +12,8 @@ from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
 from dlmlang.frontmatter import Frontmatter, read_frontmatter, split_frontmatter
 from dlmlang.grammar import RawSection, parse_raw
 from dlmlang.positions import LINE_END, Position, Range, line_starts
-from dlmlang.section_rules import Checked, check_section
-from dlmlang.sections import Section
+from dlmlang.section_rules import Checked, check_section, section_values
+from dlmlang.sections import Section, build_section
 
 BOM = "\ufeff"
 
@@ -74,12 +74,46 @@ def parse(
     sections: list[Section] = []
     problems = list(prepared.problems)
     with cyclic_gc_paused():
-        for placed in (body_parser or whole_body)(
-            prepared.body, prepared.body_lines, prepared.placer
-        ):
-            sections.append(placed.section)
-            problems.extend(placed.diagnostics)
+        if body_parser is None:
+            _whole_body_into(prepared, sections, problems)
+        else:
+            for placed in body_parser(prepared.body, prepared.body_lines, prepared.placer):
+                sections.append(placed.section)
+                problems.extend(placed.diagnostics)
     return assemble(prepared, sections, problems)
+
+
+def _whole_body_into(
+    prepared: Prepared, sections: list[Section], problems: list[Diagnostic]
+) -> None:
+    """`whole_body`, each section checked and placed in one step: no intermediate
+    `Checked` or `Placed` (the reference path's sections, as `whole_body` places them)."""
+    body, place = prepared.body, prepared.placer
+    if not body:
+        return
+    raws: list[RawSection] = parse_raw(body, "body")
+    text, starts, shift, base = place.text, place.starts, place.body_line, place.body_offset
+    count, new = len(raws), tuple.__new__
+    # Range and Position are named tuples: built without their __new__. A section
+    # starts where the one before it ends: the two share that Position.
+    start: Position = new(Position, (raws[0].line + shift, 0))
+    for index, raw in enumerate(raws):
+        last = index + 1 == count
+        start_line = raw.line + shift
+        end_line = (prepared.body_lines if last else raws[index + 1].line) + shift
+        end_offset = len(body) if last else raws[index + 1].offset
+        if starts is None:
+            source = text[base + raw.offset : base + end_offset]
+        else:
+            begin = starts[start_line] if start_line < len(starts) else len(text)
+            source = text[begin : starts[end_line] if end_line < len(starts) else len(text)]
+        values, found = section_values(raw, body, end_offset)
+        end = new(Position, (end_line, 0))
+        where = new(Range, (start, end))
+        start = end
+        sections.append(build_section(*values, where, source, raw.fence is not None))
+        if found:
+            problems.extend([d.shifted(shift) for d in found])
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,8 +296,9 @@ class Placer:
         else:
             begin = starts[start_line] if start_line < len(starts) else len(text)
             source = text[begin : starts[end_line] if end_line < len(starts) else len(text)]
-        where = Range(Position(start_line, 0), Position(end_line, 0))
-        placed = Section(*result.parts, where, source, result.fenced)
+        new = tuple.__new__  # Range and Position are named tuples: built without their __new__
+        where = new(Range, (new(Position, (start_line, 0)), new(Position, (end_line, 0))))
+        placed = build_section(*result.parts, where, source, result.fenced)
         problems = result.diagnostics
         return Placed(placed, tuple(d.shifted(shift) for d in problems) if problems else ())
 

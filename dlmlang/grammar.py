@@ -6,18 +6,22 @@ with their relative line numbers). `sections.py` checks the rules on that.
 
 from __future__ import annotations
 
+import marshal
+import os
 import re
+import sys
+import zlib
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
+from functools import cache, partialmethod
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lark import Lark, Token, Transformer
-
-from dlmlang.lalr import TableParser
+from dlmlang.lalr import TABLES_FORMAT, TableParser, Tables, build_tables
 from dlmlang.marker import MarkerAttribute
-from dlmlang.positions import Range
+from dlmlang.positions import Position, Range
+
+if TYPE_CHECKING:
+    from lark import Lark, Token
 
 START_SYMBOLS = (
     "body",
@@ -42,10 +46,25 @@ class Item:
     """0-based line of its first line, relative to the parsed text."""
     text: str
     """Its text as content (escapes removed), every line ending in "\\n"."""
-    attributes: list[MarkerAttribute] | None = None
-    """marker: the attributes when well formed, None when malformed."""
+    given: list[MarkerAttribute] | None = field(default=None, compare=False, repr=False)
+    """marker: the attributes (`attributes`), or `UNREAD` for a well-formed marker
+    whose attributes are read on first use; None when malformed. They follow from
+    `text` and `line`, so equality leaves them out."""
     unclosed: bool = False
     """code: the block never closes."""
+
+    @property
+    def attributes(self) -> list[MarkerAttribute] | None:
+        """marker: the attributes when well formed, None when malformed."""
+        found = self.given
+        if found is UNREAD:
+            found = self.given = marker_attributes(self.text, self.line)
+        return found
+
+
+UNREAD: list[MarkerAttribute] = []
+"""`Item.given` of a well-formed marker whose attributes are not read yet (a sentinel:
+compared by identity, never filled)."""
 
 
 @dataclass(slots=True)
@@ -75,16 +94,24 @@ class RawSection:
 
 def grammar_text() -> str:
     """The text of `dlm.lark`: from the installed package, else the source tree."""
-    packaged = resources.files("dlmlang").joinpath("dlm.lark")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    source_tree = Path(__file__).resolve().parent.parent / "grammar" / "dlm.lark"
-    return source_tree.read_text(encoding="utf-8")
+    here = Path(__file__).resolve().parent
+    for path in (here / "dlm.lark", here.parent / "grammar" / "dlm.lark"):
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    from importlib import resources  # a package that is not plain files (a zip)
+
+    return resources.files("dlmlang").joinpath("dlm.lark").read_text(encoding="utf-8")
 
 
 @cache
 def parser() -> Lark:
-    """The LALR parser for every start symbol, with the transformer inlined."""
+    """The LALR parser for every start symbol, with the transformer inlined.
+
+    Parsing needs only its tables (`tables()`); Lark itself builds them, reports
+    input they reject, and is what the property tests compare the driver with.
+    """
+    from lark import Lark
+
     return Lark(
         grammar_text(),
         parser="lalr",
@@ -97,8 +124,88 @@ def parser() -> Lark:
 
 
 @cache
+def tables() -> Tables:
+    """The parse tables of `dlm.lark`, computed by Lark and kept on disk.
+
+    The cache file holds the grammar text it was built from and is used only for
+    exactly that text (and the tables' format), so an edited grammar never reads
+    stale tables: it gets its own file, built on first use. Without a writable cache
+    folder the tables are built every time.
+    """
+    return load_tables(grammar_text(), _cache_dirs())
+
+
+def load_tables(grammar: str, cache_dirs: list[Path]) -> Tables:
+    """The tables of `grammar` from the first cache folder that has them, else built
+    by Lark and saved in the first folder that takes them."""
+    # The file is named by a checksum and holds the grammar it was built from: tables
+    # are used only for exactly that text (hashlib would cost more to import).
+    # marshal's format is Python's own, and a user cache folder may be shared by
+    # several interpreters: the name holds the version that wrote it.
+    checksum = zlib.crc32(grammar.encode("utf-8"))
+    python = "{}{}".format(*sys.version_info[:2])
+    name = f"dlm-lark-{checksum:08x}-{len(grammar)}-{TABLES_FORMAT}-py{python}.tables"
+    for folder in cache_dirs:
+        try:
+            found = marshal.loads((folder / name).read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            continue
+        if isinstance(found, dict) and found.get("grammar") == grammar:
+            return found
+    built = build_tables(parser() if grammar == grammar_text() else _lark(grammar))
+    built["terminals"] = _all_terminals(grammar)
+    built["grammar"] = grammar
+    data = marshal.dumps(built)
+    for folder in cache_dirs:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = folder / f"{name}.{os.getpid()}"
+            partial.write_bytes(data)
+            os.replace(partial, folder / name)  # readers never see half a file
+            break
+        except OSError:
+            continue
+    return built
+
+
+def _cache_dirs() -> list[Path]:
+    """Next to the package's bytecode, else the user's cache folder."""
+    folders = [Path(__file__).resolve().parent / "__pycache__"]
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folders.append(Path(home) / "dlm")
+    return folders
+
+
+def _all_terminals(grammar: str) -> dict[str, tuple[str, int]]:
+    """Every terminal the grammar defines, those only used inside others included."""
+    from lark.load_grammar import load_grammar
+
+    loaded, _ = load_grammar(grammar, "<dlm.lark>", [], False)  # type: ignore[no-untyped-call]
+    found, _, _ = loaded.compile([*START_SYMBOLS, *REST_SYMBOLS], "*")
+    return {str(t.name): (str(t.pattern.to_regexp()), int(t.priority)) for t in found}
+
+
+def _lark(grammar: str) -> Lark:
+    from lark import Lark
+
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        start=[*START_SYMBOLS, *REST_SYMBOLS],
+        maybe_placeholders=False,
+    )
+
+
+@cache
+def terminals() -> dict[str, tuple[str, int]]:
+    """Each terminal of `dlm.lark`: its regular expression and priority."""
+    return {name: (regexp, priority) for name, (regexp, priority) in tables()["terminals"].items()}
+
+
+@cache
 def _table_parser() -> TableParser:
-    return TableParser(parser())
+    return TableParser(tables(), _ToRaw(), parser)
 
 
 def parse_raw(text: str, start: str) -> Any:
@@ -112,9 +219,8 @@ def malformed_marker_span(line: str) -> tuple[int, int]:
     Walks the line with the grammar's own attribute terminals; used to point a
     DLM060 at the offending attribute rather than at the whole line.
     """
-    terminals = {t.name: t.pattern.to_regexp() for t in parser().terminals}
-    name = re.compile(terminals["ATTRIBUTE_NAME"])
-    value = re.compile(terminals["ATTRIBUTE_VALUE"])
+    name = re.compile(terminals()["ATTRIBUTE_NAME"][0])
+    value = re.compile(terminals()["ATTRIBUTE_VALUE"][0])
     prefix = _MARKER_PREFIX.match(line)
     if prefix is None:
         return 0, len(line)
@@ -138,8 +244,21 @@ def _item(token: Token | Item) -> Item:
     return Item("text", token.line - 1, token.value)  # type: ignore[operator]
 
 
-class _ToRaw(Transformer[Token, Any]):
-    """Tree to RawSection values; one method per grammar rule or alias."""
+def _sort_children(children: list[Any], start: int, items: list[Item], fields: list[Field]) -> None:
+    """A section's children from `start` on into its items and its fields, in order."""
+    for child in children[start:]:
+        kind = child.__class__
+        if kind is Field:
+            fields.append(child)
+        elif kind is Item:
+            items.append(child)
+        else:
+            items.append(Item("text", child.line - 1, child.value))
+
+
+class _ToRaw:
+    """Tree to RawSection values; one method per grammar rule or alias (Lark calls
+    them by name, and so does the table driver)."""
 
     def body(self, children: list[RawSection]) -> list[RawSection]:
         return children
@@ -151,71 +270,41 @@ class _ToRaw(Transformer[Token, Any]):
     def _make_section(self, kind: str, children: list[Any]) -> RawSection:
         fence: Token = children[0]
         line = fence.line - 1  # type: ignore[operator]
-        section = RawSection(kind, fence.value[:-1], line, fence.start_pos or 0)
-        for child in children[1:]:
-            if isinstance(child, Field):
-                section.fields.append(child)
-            else:
-                section.items.append(_item(child))
-        return section
+        items: list[Item] = []
+        fields: list[Field] = []
+        if len(children) > 1:
+            _sort_children(children, 1, items, fields)
+        return RawSection(kind, fence.value[:-1], line, fence.start_pos or 0, items, fields)
 
-    def prose_section(self, children: list[Any]) -> RawSection:
-        return self._make_section("prose", children)
-
-    def media_section(self, children: list[Any]) -> RawSection:
-        return self._make_section("media", children)
-
-    def unknown_section(self, children: list[Any]) -> RawSection:
-        return self._make_section("unknown", children)
-
-    def instruction_section(self, children: list[Any]) -> RawSection:
-        return self._make_section("instruction", children)
-
-    def preference_section(self, children: list[Any]) -> RawSection:
-        return self._make_section("preference", children)
+    prose_section = partialmethod(_make_section, "prose")
+    media_section = partialmethod(_make_section, "media")
+    unknown_section = partialmethod(_make_section, "unknown")
+    instruction_section = partialmethod(_make_section, "instruction")
+    preference_section = partialmethod(_make_section, "preference")
 
     def _make_rest(self, children: list[Any]) -> RawSection:
         rest = RawSection("rest", None, 0)
-        for child in children:
-            if isinstance(child, Field):
-                rest.fields.append(child)
-            else:
-                rest.items.append(_item(child))
+        _sort_children(children, 0, rest.items, rest.fields)
         return rest
 
-    def prose_rest(self, children: list[Any]) -> RawSection:
-        return self._make_rest(children)
-
-    def instruction_rest(self, children: list[Any]) -> RawSection:
-        return self._make_rest(children)
-
-    def preference_rest(self, children: list[Any]) -> RawSection:
-        return self._make_rest(children)
+    prose_rest = instruction_rest = preference_rest = _make_rest
 
     def _make_field(self, header: str, children: list[Any]) -> Field:
         head: Token = children[0]
         line = head.line - 1  # type: ignore[operator]
-        items = [_item(c) for c in children[1:]]
         value: str = head.value
         split = value.index("\n") + 1
-        if split < len(value):
-            items.insert(0, Item("text", line + 1, value[split:]))
+        # The header's token holds the plain lines right under it too.
+        items = [Item("text", line + 1, value[split:])] if split < len(value) else []
+        if len(children) > 1:
+            items.extend([_item(c) for c in children[1:]])
         return Field(header, line, value[:split], items)
 
-    def question(self, children: list[Any]) -> Field:
-        return self._make_field("Q", children)
-
-    def answer(self, children: list[Any]) -> Field:
-        return self._make_field("A", children)
-
-    def prompt(self, children: list[Any]) -> Field:
-        return self._make_field("Prompt", children)
-
-    def chosen(self, children: list[Any]) -> Field:
-        return self._make_field("Chosen", children)
-
-    def rejected(self, children: list[Any]) -> Field:
-        return self._make_field("Rejected", children)
+    question = partialmethod(_make_field, "Q")
+    answer = partialmethod(_make_field, "A")
+    prompt = partialmethod(_make_field, "Prompt")
+    chosen = partialmethod(_make_field, "Chosen")
+    rejected = partialmethod(_make_field, "Rejected")
 
     def code_block(self, children: list[Any]) -> Item:
         first: Token = children[0]
@@ -235,27 +324,43 @@ class _ToRaw(Transformer[Token, Any]):
         token = children[0]
         return Item("inline_header", token.line - 1, token.value)  # type: ignore[operator]
 
-    def marker(self, children: list[Any]) -> Item:
-        first: Token = children[0]
-        line = first.line - 1  # type: ignore[operator]
-        if first.type == "MALFORMED_MARKER":
-            return Item("marker", line, first.value, None)
-        raw = "".join(c.raw if isinstance(c, _Attribute) else c.value for c in children)
-        attributes = [c.attribute for c in children if isinstance(c, _Attribute)]
-        return Item("marker", line, raw, attributes)
-
-    def marker_attribute(self, children: list[Token]) -> _Attribute:
-        name, value = children
-        stripped = name.value.lstrip(" \t")
-        start = name.column - 1 + len(name.value) - len(stripped)  # type: ignore[operator]
-        end = value.end_column - 1  # type: ignore[operator]
-        line = name.line - 1  # type: ignore[operator]
-        where = Range.on_line(line, start, end)
-        attribute = MarkerAttribute(stripped, value.value[2:-1], where)
-        return _Attribute(attribute, name.value + value.value)
+    def marker(self, children: list[Token]) -> Item:
+        token = children[0]
+        line = token.line - 1  # type: ignore[operator]
+        if token.type == "MALFORMED_MARKER":
+            return Item("marker", line, token.value, None)
+        # Most markers are valid and checked without their attributes' ranges
+        # (`marker_values`): those are read when something asks for them.
+        return Item("marker", line, token.value, UNREAD)
 
 
-@dataclass(slots=True)
-class _Attribute:
-    attribute: MarkerAttribute
-    raw: str
+def marker_attributes(text: str, line: int) -> list[MarkerAttribute]:
+    """The attributes of a well-formed marker line (a MARKER token) at `line`, read
+    with the grammar's own MARKER_OPEN, ATTRIBUTE_NAME and ATTRIBUTE_VALUE terminals."""
+    opening, pair = _marker_parts()
+    attributes = []
+    position = opening.match(text).end()  # type: ignore[union-attr]
+    new = tuple.__new__  # Range and Position are named tuples: built without their __new__
+    # The pairs stand one after the other up to MARKER_CLOSE, where none can match.
+    for name, value in pair.findall(text, position):
+        stripped = name.lstrip(" \t")
+        start = position + len(name) - len(stripped)
+        position += len(name) + len(value)
+        where = new(Range, (new(Position, (line, start)), new(Position, (line, position))))
+        attributes.append(MarkerAttribute(stripped, value[2:-1], where))
+    return attributes
+
+
+def marker_values(text: str) -> list[tuple[str, str]]:
+    """The (name, value) pairs of a well-formed marker line, as `marker_attributes` reads
+    them, without their ranges."""
+    opening, pair = _marker_parts()
+    position = opening.match(text).end()  # type: ignore[union-attr]
+    return [(name.lstrip(" \t"), value[2:-1]) for name, value in pair.findall(text, position)]
+
+
+@cache
+def _marker_parts() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    found = terminals()
+    pair = f"({found['ATTRIBUTE_NAME'][0]})({found['ATTRIBUTE_VALUE'][0]})"
+    return re.compile(found["MARKER_OPEN"][0]), re.compile(pair)

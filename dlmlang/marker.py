@@ -108,6 +108,39 @@ def check_marker(
     return Marker(name, chosen, rejected, mined_at, run_id), problems
 
 
+def valid_marker(pairs: list[tuple[str, str]]) -> Marker | None:
+    """The marker of (name, value) pairs when `check_marker` finds nothing wrong with
+    them, else None (and `check_marker` says what): the common case, without ranges."""
+    values = dict(pairs)
+    if len(values) != len(pairs) or len(values) != len(ATTRIBUTES):
+        return None
+    try:
+        chosen_text = values["judge_score_chosen"]
+        rejected_text = values["judge_score_rejected"]
+        mined_at_text = values["mined_at"]
+        run_id_text = values["mined_run_id"]
+        name = values["judge_name"]
+    except KeyError:
+        return None
+    if not (
+        _FLOAT.fullmatch(chosen_text)
+        and _FLOAT.fullmatch(rejected_text)
+        and _ISO_DATETIME.fullmatch(mined_at_text)
+        and _RUN_ID.fullmatch(run_id_text)
+    ):
+        return None
+    chosen, rejected, run_id = float(chosen_text), float(rejected_text), int(run_id_text)
+    if not (math.isfinite(chosen) and math.isfinite(rejected)) or chosen < rejected or run_id < 1:
+        return None
+    try:
+        mined_at = datetime.fromisoformat(mined_at_text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if "&" in name:
+        name = _DECODE.sub(lambda m: _DECODED[m.group(0)], name)
+    return Marker(name, chosen, rejected, mined_at, run_id)
+
+
 def read_attributes(
     attributes: list[MarkerAttribute], names: tuple[str, ...], what: str, line_range: Range
 ) -> tuple[dict[str, str], dict[str, Range], list[Diagnostic]]:

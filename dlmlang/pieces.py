@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from dlmlang.grammar import Field, Item, RawSection
+from dlmlang.grammar import UNREAD, Field, Item, RawSection
 from dlmlang.marker import MarkerAttribute
 
 PIECE = 16384
@@ -137,7 +137,7 @@ def shifted(raw: RawSection, lines: int) -> RawSection:
 
 
 def _shifted_item(item: Item, lines: int) -> Item:
-    attributes = item.attributes
-    if attributes is not None:
+    attributes = item.given  # UNREAD stays so: read at the shifted line when asked for
+    if attributes is not None and attributes is not UNREAD:
         attributes = [MarkerAttribute(a.name, a.value, a.range.shifted(lines)) for a in attributes]
     return Item(item.kind, item.line + lines, item.text, attributes, item.unclosed)

@@ -16,12 +16,15 @@ def fence_range(raw: RawSection) -> Range:
 
 def field_body(items: list[Item]) -> str:
     """A field's body: its text without surrounding blank lines or the last LF."""
-    text = items[0].text if len(items) == 1 else "".join(item.text for item in items)
+    text = items[0].text if len(items) == 1 else "".join([item.text for item in items])
     stripped = text.rstrip()
     if not stripped:
         return ""
-    first = len(text) - len(text.lstrip())
-    begin = text.rfind("\n", 0, first) + 1
+    if text[0].isspace():
+        first = len(text) - len(text.lstrip())
+        begin = text.rfind("\n", 0, first) + 1
+    else:
+        begin = 0  # the common case: text right under the header
     end = text.find("\n", len(stripped))
     return text[begin : end if end >= 0 else len(text)]
 
@@ -37,7 +40,7 @@ def _first_text_line(items: list[Item]) -> Item | None:
 def check_instruction(
     raw: RawSection, items: list[Item], problems: list[Diagnostic]
 ) -> tuple[QAPair, ...]:
-    stray = _first_text_line(items)
+    stray = _first_text_line(items) if items else None
     if stray is not None:
         offset = next(i for i, ln in enumerate(stray.text.split("\n")) if ln.strip())
         line = stray.line + offset
@@ -51,12 +54,13 @@ def check_instruction(
         )
     pairs: list[QAPair] = []
     question: Field | None = None
+    asked = ""
     for f in raw.fields:
         if f.header == "Q":
             if question is not None:
                 problems.append(_unanswered(question))
             question = f
-            _check_nonempty(f, problems, "DLM044")
+            asked = _body(f, problems, "DLM044")
         elif question is None:
             problems.append(
                 diagnostic(
@@ -66,9 +70,9 @@ def check_instruction(
                 )
             )
         else:
-            _check_nonempty(f, problems, "DLM044")
+            answer = _body(f, problems, "DLM044")
             probe = question.raw.strip() == "### Q !probe"
-            pairs.append(QAPair(field_body(question.items), field_body(f.items), probe))
+            pairs.append(QAPair(asked, answer, probe))
             question = None
     if question is not None:
         problems.append(_unanswered(question))
@@ -98,7 +102,7 @@ _NEXT = {"Prompt": "Chosen", "Chosen": "Rejected", "Rejected": "Prompt"}
 def check_preference(
     raw: RawSection, items: list[Item], problems: list[Diagnostic]
 ) -> tuple[PreferenceTriple, ...]:
-    stray = _first_text_line(items)
+    stray = _first_text_line(items) if items else None
     if stray is not None:
         offset = next(i for i, ln in enumerate(stray.text.split("\n")) if ln.strip())
         problems.append(
@@ -111,21 +115,21 @@ def check_preference(
         )
     triples: list[PreferenceTriple] = []
     current: list[Field] = []
+    bodies: list[str] = []
     expected = "Prompt"
     for f in raw.fields:
         if f.header == expected:
             current.append(f)
-            _check_nonempty(f, problems, "DLM054")
+            bodies.append(_body(f, problems, "DLM054"))
             if f.header == "Rejected":
-                p, c, r = (field_body(x.items) for x in current)
-                triples.append(PreferenceTriple(p, c, r))
-                current = []
+                triples.append(PreferenceTriple(*bodies))
+                current, bodies = [], []
             expected = _NEXT[f.header]
             continue
         if f.header == "Prompt":
             problems.append(_incomplete(current[0]))
             current = [f]
-            _check_nonempty(f, problems, "DLM054")
+            bodies = [_body(f, problems, "DLM054")]
             expected = "Chosen"
             continue
         problems.append(
@@ -136,7 +140,7 @@ def check_preference(
                 _header_range(f),
             )
         )
-        current = []
+        current, bodies = [], []
         expected = "Prompt"
     if current:
         problems.append(_incomplete(current[0]))
@@ -161,8 +165,10 @@ def _incomplete(prompt: Field) -> Diagnostic:
     )
 
 
-def _check_nonempty(f: Field, problems: list[Diagnostic], code: str) -> None:
-    if not any(item.text.strip() for item in f.items):
+def _body(f: Field, problems: list[Diagnostic], code: str) -> str:
+    """The field's body (`field_body`); a `code` problem when it has no text."""
+    body = field_body(f.items) if f.items else ""
+    if not body:
         problems.append(
             diagnostic(
                 code,
@@ -170,6 +176,7 @@ def _check_nonempty(f: Field, problems: list[Diagnostic], code: str) -> None:
                 _header_range(f),
             )
         )
+    return body
 
 
 def _header_range(f: Field) -> Range:

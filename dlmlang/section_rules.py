@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from dlmlang.diagnostics import Diagnostic, Fix, diagnostic
-from dlmlang.grammar import Field, Item, RawSection, malformed_marker_span
-from dlmlang.marker import Marker, check_marker
+from dlmlang.grammar import Field, Item, RawSection, malformed_marker_span, marker_values
+from dlmlang.marker import Marker, check_marker, valid_marker
 from dlmlang.positions import Range
 from dlmlang.provenance import HarvestMarker, SynthMarker, check_harvest, check_synth, marker_kind
 from dlmlang.section_bodies import check_instruction, check_preference, fence_range
@@ -49,27 +49,64 @@ class Checked:
 def check_section(raw: RawSection, end_line: int) -> Checked:
     """Check one raw section (relative lines) against docs/format.md: fences, bodies,
     escaping and the marker."""
+    values, problems = section_values(raw)
+    parts = _new_tuple(SectionParts, values)  # SectionParts(*values), without its __new__
+    return Checked(parts, raw.fence is not None, problems, raw.line, end_line)
+
+
+def section_values(
+    raw: RawSection, body: str | None = None, end: int = 0
+) -> tuple[tuple[object, ...], list[Diagnostic]]:
+    """`check_section`'s work: the `SectionParts` values of one raw section, in order,
+    and its diagnostics (relative lines), with no object in between. Given the parsed
+    `body` and the offset where the section `end`s in it, the content is cut from it
+    when nothing in it is escaped, rather than joined from its items."""
     problems: list[Diagnostic] = []
-    kind, type_name, adapter = _check_fence(raw, problems)
-    lead = _marker_block(raw.items, kind) if kind in _TAKES else 0
-    markers = _Markers()
-    for item in raw.items[:lead]:
-        _check_leading_marker(item, markers, problems)
-    items = raw.items[lead:]
-    for item in _all_items(items, raw.fields):
+    known = _PLAIN_FENCES.get(raw.fence)
+    if known is None:
+        kind, type_name, adapter = _check_fence(raw, problems)
+        if not problems and raw.kind != "unknown" and len(_PLAIN_FENCES) < 4096:
+            _PLAIN_FENCES[raw.fence] = (kind, type_name, adapter)
+    else:
+        kind, type_name, adapter = known
+    items = raw.items
+    lead = 0
+    if items and items[0].kind == "marker" and kind in _TAKES:
+        lead = _marker_block(items, kind)
+    markers = _NO_MARKERS
+    if lead:
+        markers = _Markers()
+        for item in items[:lead]:
+            _check_leading_marker(item, markers, problems)
+        items = items[lead:]
+    for item in items:
         if item.kind != "text":  # plain text runs have nothing to check
             _check_item(item, kind, problems)
+    for f in raw.fields:
+        for item in f.items:
+            if item.kind != "text":
+                _check_item(item, kind, problems)
     pairs: tuple[QAPair, ...] = ()
     triples: tuple[PreferenceTriple, ...] = ()
-    if kind is SectionKind.INSTRUCTION:
+    if kind is _INSTRUCTION:
         pairs = check_instruction(raw, items, problems)
-    elif kind is SectionKind.PREFERENCE:
+    elif kind is _PREFERENCE:
         triples = check_preference(raw, items, problems)
     else:
         # Headers only exist in instruction and preference grammars.
         assert not raw.fields
-    content = _content(items, raw.fields)
-    parts = SectionParts(
+    content = None
+    if body is not None:
+        # Without a backslash nothing is escaped: the items and fields, in order, are
+        # exactly the text after the fence and the leading markers.
+        start = raw.offset if raw.fence is None else raw.offset + len(raw.fence) + 1
+        for index in range(lead):
+            start += len(raw.items[index].text)
+        if body.find("\\", start, end) < 0:
+            content = body[start : end - 1 if body[end - 1 : end] == "\n" else end]
+    if content is None:
+        content = _content(items, raw.fields)
+    values = (
         kind,
         content,
         adapter,
@@ -80,7 +117,14 @@ def check_section(raw: RawSection, end_line: int) -> Checked:
         markers.synth,
         markers.harvest,
     )
-    return Checked(parts, raw.fence is not None, problems, raw.line, end_line)
+    return values, problems
+
+
+_new_tuple = tuple.__new__
+_INSTRUCTION, _PREFERENCE = SectionKind.INSTRUCTION, SectionKind.PREFERENCE
+
+_PLAIN_FENCES: dict[str | None, tuple[SectionKind, str, str | None]] = {}
+"""What `_check_fence` found for a fence line without a problem (fences repeat)."""
 
 
 @dataclass(slots=True)
@@ -90,6 +134,9 @@ class _Markers:
     mined: Marker | None = None
     synth: SynthMarker | None = None
     harvest: HarvestMarker | None = None
+
+
+_NO_MARKERS = _Markers()  # shared, never written: sections without leading markers
 
 
 _TAKES = {
@@ -150,18 +197,11 @@ def _check_provenance(item: Item, problems: list[Diagnostic]) -> SynthMarker | H
 _NAMES = {"mined": "auto-mined", "synth": "synthesis", "harvest": "harvest"}
 
 
-def _all_items(items: list[Item], fields: list[Field]) -> list[Item]:
-    every = list(items)
-    for f in fields:
-        every.extend(f.items)
-    return every
-
-
 def _content(items: list[Item], fields: list[Field]) -> str:
     parts = [item.text for item in items]
     for f in fields:
         parts.append(f.raw)
-        parts.extend(item.text for item in f.items)
+        parts.extend([item.text for item in f.items])
     text = "".join(parts)
     return text[:-1] if text.endswith("\n") else text
 
@@ -227,10 +267,17 @@ def _check_fence(
                     suffix_range,
                 )
             )
-    return SectionKind(base), base, adapter
+    return _KINDS[base], base, adapter
+
+
+_KINDS = {kind.value: kind for kind in SectionKind}
 
 
 def _check_marker_item(item: Item, problems: list[Diagnostic]) -> Marker | None:
+    if item.given is not None:
+        quick = valid_marker(marker_values(item.text))
+        if quick is not None:
+            return quick  # what check_marker would say, with no diagnostic
     line_range = Range.on_line(item.line, 0, len(item.text) - 1)
     if item.attributes is None:
         start, end = malformed_marker_span(item.text[:-1])

@@ -19,6 +19,7 @@ from dlm.commands import preference
 from dlm.documents import LoadedDocument, load_valid_document
 from dlm.errors import EXIT_USAGE, CliError
 from dlm.jsonout import to_json
+from dlm.judging import JUDGE_HELP, JudgeTimeoutOption, JudgeUrlOption, RubricOption
 from dlm.placement import DeviceOption
 from dlm.render import printable
 from dlm.verbosity import is_quiet, note
@@ -46,6 +47,7 @@ class ProgressFormat(StrEnum):
 REJECT_WORDS = {
     "duplicate": "duplicate question(s)",
     "unsupported": "answer(s) not supported by the prose",
+    "disfavoured": 'answer(s) the judge did not prefer to "I don\'t know."',
 }
 
 
@@ -87,6 +89,19 @@ def instructions(
             max=1.0,
         ),
     ] = 0.8,
+    judge: Annotated[
+        str | None,
+        typer.Option(
+            help='Also keep only answers this judge prefers to "I don\'t know." by '
+            f"--threshold (off by default): {JUDGE_HELP}"
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="With --judge, the margin needed (default: the judge's).")
+    ] = None,
+    judge_timeout: JudgeTimeoutOption = 30.0,
+    judge_url: JudgeUrlOption = None,
+    rubric: RubricOption = None,
     temp: Annotated[float, typer.Option(help="Sampling temperature; 0 is greedy.", min=0)] = 0.0,
     top_p: Annotated[float, typer.Option(help="Nucleus sampling mass.", min=0, max=1)] = 0.95,
     max_new_tokens: Annotated[int, typer.Option(help="Longest teacher reply.", min=1)] = 128,
@@ -117,6 +132,7 @@ def instructions(
     from trainer.synthesis.teachers import parse_teacher
 
     spec = parse_teacher(teacher, teacher_url)  # a bad --teacher fails before any loading
+    judging = _judging(judge, threshold, judge_timeout, judge_url, rubric)
     loaded = load_valid_document(path)
     sections = tuple(section or ())
     # A bad --section, or nothing to draw from, fails before the store opens.
@@ -136,6 +152,8 @@ def instructions(
         "max_new_tokens": max_new_tokens,
         "seed": seed,
         "device": device,
+        "judge": judging,
+        "threshold": threshold,
     }
     with _locked(store):
         store.documents.record(loaded.path)
@@ -186,8 +204,10 @@ def _synthesize(
         synthesize_document,
     )
 
+    judging = options["judge"]
+    needs_model = spec.kind != "api" or (judging is not None and judging.needs_sampling_model)
     placement = None
-    if spec.kind != "api":  # model teachers only: an api: teacher needs no device
+    if needs_model:  # an api: teacher needs no device, unless a sway judge scores
         placement = place(options["device"], loaded.frontmatter.training.precision, SINGLE)
     known = tuple(pair.question for pair in plan.pairs) if plan is not None else ()
     request = SynthesisRequest(
@@ -203,13 +223,33 @@ def _synthesize(
         min_support=options["min_support"],
         duplicate_f1=options["duplicate_f1"],
         known_questions=known,
+        judge=judging,
+        judge_threshold=options["threshold"],
     )
     home = dlm_home()
     base_dir = None
-    if spec.kind == "self":
+    if spec.kind == "self" or (judging is not None and judging.needs_sampling_model):
         base_dir = resolve_base_model(loaded.frontmatter.base_model, home).path
     synthesis = DocumentSynthesis(request, spec, base_dir, placement, home)
     return synthesize_document(synthesis, store, emit)
+
+
+def _judging(
+    selector: str | None,
+    threshold: float | None,
+    timeout: float,
+    url: str | None,
+    rubric: Path | None,
+) -> Any:
+    """The --judge filter's settings (None without --judge), checked before any loading."""
+    if selector is None:
+        for flag, given in (("--threshold", threshold), ("--judge-url", url), ("--rubric", rubric)):
+            if given is not None:
+                raise CliError(f"{flag} applies with --judge SEL.", code=EXIT_USAGE)
+        return None
+    from trainer.rewards.settings import JudgeSettings
+
+    return JudgeSettings(selector, timeout=timeout, url=url, rubric=rubric)
 
 
 def _stage(loaded: LoadedDocument, store: Any, plan: Any, result: Any, apply_now: bool) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,8 @@ from typer.testing import CliRunner
 from dlm.cli import app
 from tests.rewards.fake_openai import FakeOpenAI
 from tests.synth.conftest import DOCUMENT
+
+JUDGE = Path(__file__).resolve().parents[1] / "trainer" / "scripts" / "judge.py"
 
 runner = CliRunner()
 
@@ -167,3 +171,36 @@ def test_json_outputs_match_docs_json_md(document: Path, teacher_server: FakeOpe
     listed = json.loads(synth("list", str(document), "--json").stdout)
     assert listed["applied"] and listed["staged"]
     assert conforms(listed, _documented("dlm synth list --json"))
+
+
+def test_a_judge_drops_answers_it_does_not_prefer_to_a_non_answer(
+    document: Path, teacher_server: FakeOpenAI, home: Path
+) -> None:
+    # The test judge scores a tenth of the answer's length: "I don't know." gets 1.3,
+    # "A ticket costs four pounds, sold on board." 4.2 (kept at a margin of 2), and
+    # "Morwenna Teague keeps it." 2.5 (dropped).
+    judge = "cli:" + shlex.join([sys.executable, str(JUDGE), "ok"])
+    arguments = ["--per-section", "2", "--judge", judge, "--threshold", "2", "--json"]
+    made = synth("instructions", str(document), *teacher(teacher_server), *arguments)
+    assert made.exit_code == 0, made.output
+    summary = json.loads(made.stdout)
+    assert [p["question"] for p in summary["pairs"]] == ["How much is a ticket on the Tern?"]
+    assert summary["dropped"] == {"duplicate": 1, "unsupported": 1, "disfavoured": 1}
+    words = synth(
+        "instructions",
+        str(document),
+        *teacher(teacher_server),
+        "--replace",
+        "--judge",
+        judge,
+        "--threshold",
+        "2",
+    )
+    assert "1 answer(s) the judge did not prefer" in words.stdout, words.output
+
+
+def test_judge_flags_need_a_judge(document: Path, home: Path) -> None:
+    before = document.read_bytes()
+    result = synth("instructions", str(document), "--threshold", "1")
+    assert result.exit_code == 2 and "--threshold applies with --judge SEL" in result.output
+    assert document.read_bytes() == before and not home.exists()

@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 
 from dlm.cli import app
 from tests.cli.test_train_cli import write_document
+from tests.rewards.fake_openai import FakeOpenAI
+from tests.synth.conftest import DOCUMENT
 
 runner = CliRunner()
 QUICK = ["--per-section", "1", "--max-new-tokens", "6", "--json"]
@@ -46,3 +48,31 @@ def test_hf_teacher_is_a_local_model(tiny_model_dir: Path, tmp_path: Path, home:
         app, ["synth", "instructions", str(path), "--teacher", "hf:nobody/nothing-here"]
     )
     assert missing.exit_code == 1 and "never downloads" in missing.output
+
+
+def test_a_sway_judge_scores_with_the_documents_model_under_an_api_teacher(
+    tiny_model_dir: Path, tmp_path: Path, home: Path, teacher_server: FakeOpenAI
+) -> None:
+    """An api: teacher needs no model, but a sway judge scores with the document's own:
+    it is loaded for the judge, and every kept pair was judged (threshold -inf keeps all)."""
+    path = tmp_path / "notes.dlm"
+    path.write_text(DOCUMENT.replace("smollm2-135m", str(tiny_model_dir)), encoding="utf-8")
+    teacher = ["--teacher", "api:scripted", "--teacher-url", teacher_server.url]
+    judged = ["--judge", "sway:logprob", "--threshold", "-1e9", "--device", "cpu"]
+    result = runner.invoke(app, ["synth", "instructions", str(path), *teacher, *judged, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["pairs_synthesized"] == 2 and "disfavoured" not in summary["dropped"]
+    strict = [
+        "--judge",
+        "sway:logprob",
+        "--threshold",
+        "1e9",
+        "--device",
+        "cpu",
+        "--replace",
+        "--json",
+    ]
+    result = runner.invoke(app, ["synth", "instructions", str(path), *teacher, *strict])
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.stdout)["dropped"]["disfavoured"] == 2

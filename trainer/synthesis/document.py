@@ -16,6 +16,8 @@ from pathlib import Path
 
 from dlmlang import Document, SectionKind
 from trainer.generation.generate import Sampling
+from trainer.rewards.base import BaseRM
+from trainer.rewards.settings import JudgeSettings
 from trainer.runtime.devices import Placement
 from trainer.store import Store
 from trainer.synthesis.filters import (
@@ -25,10 +27,11 @@ from trainer.synthesis.filters import (
     Filtered,
     filter_candidates,
 )
+from trainer.synthesis.judged import judge_filter
 from trainer.synthesis.parse import clean_answer, parse_questions
 from trainer.synthesis.plan import StagedSynth, prose_sections, stage_pair
 from trainer.synthesis.prompts import STRATEGY, answer_messages, question_messages
-from trainer.synthesis.teachers import Teacher, TeacherSpec, load_teacher
+from trainer.synthesis.teachers import ModelTeacher, Teacher, TeacherSpec, load_teacher
 
 Progress = Callable[[str, str, int, int, str], None]
 """(event, stage, done, total, message), as mining reports it."""
@@ -47,6 +50,10 @@ class SynthesisRequest:
     duplicate_f1: float = DEFAULT_DUPLICATE_F1
     known_questions: tuple[str, ...] = ()
     """Questions staged already (those in the document are added to them)."""
+    judge: JudgeSettings | None = None
+    """Also keep only answers this judge prefers to "I don't know." (None: no judge)."""
+    judge_threshold: float | None = None
+    """The margin the judge must give (None: the judge's default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +77,7 @@ class DocumentSynthesis:
     request: SynthesisRequest
     teacher: TeacherSpec
     base_model_dir: Path | None
-    """The document's base model (the `self` teacher's; None for other teachers)."""
+    """The document's base model (the `self` teacher's, and a sway judge's; else None)."""
     placement: Placement | None
     """Where a model teacher runs (None for an `api:` teacher)."""
     home: Path
@@ -81,9 +88,13 @@ def _no_progress(event: str, stage: str, done: int, total: int, message: str) ->
 
 
 def synthesize_with(
-    teacher: Teacher, request: SynthesisRequest, progress: Progress = _no_progress
+    teacher: Teacher,
+    request: SynthesisRequest,
+    progress: Progress = _no_progress,
+    judge: BaseRM | None = None,
 ) -> SynthesisResult:
-    """Ask `teacher` for pairs from each chosen prose section, filter them, stage the rest."""
+    """Ask `teacher` for pairs from each chosen prose section, filter them (with `judge`
+    too, if given), stage the rest."""
     started = time.monotonic()
     document = request.document
     sources = prose_sections(document, request.sections)
@@ -120,6 +131,17 @@ def synthesize_with(
         min_support=request.min_support,
         duplicate_f1=request.duplicate_f1,
     )
+    if judge is not None:
+        total = len(filtered.kept)
+        progress("start", "judge", 0, total, f"{judge.name} on {total} pair(s)")
+        frontmatter = document.frontmatter
+        filtered = judge_filter(
+            judge,
+            filtered,
+            system_prompt=frontmatter.system_prompt if frontmatter is not None else None,
+            threshold=request.judge_threshold,
+        )
+        progress("done", "judge", total, total, "")
     by_id = {s.section_id: s for s in sources}
     synth_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     pairs = [
@@ -164,11 +186,48 @@ def synthesize_document(
         placement=synthesis.placement,
         home=synthesis.home,
     )
-    progress("done", "load", 1, 1, "")
+    judge = None
     try:
-        return synthesize_with(teacher, synthesis.request, progress)
+        if synthesis.request.judge is not None:
+            judge = _load_judge(synthesis, synthesis.request.judge, teacher, adapter, store)
+        progress("done", "load", 1, 1, "")
+        return synthesize_with(teacher, synthesis.request, progress, judge)
     finally:
         teacher.close()
+        if judge is not None:
+            judge.close()
+
+
+def _load_judge(
+    synthesis: DocumentSynthesis,
+    settings: JudgeSettings,
+    teacher: Teacher,
+    adapter: Path | None,
+    store: Store,
+) -> BaseRM:
+    """The judge, loaded; a sway judge scores with the document's adapter (the `self`
+    teacher's model when that is the teacher)."""
+    from trainer.rewards.settings import load_judge
+
+    model = tokenizer = None
+    if settings.needs_sampling_model:
+        if isinstance(teacher, ModelTeacher) and synthesis.teacher.kind == "self":
+            model, tokenizer = teacher.model, teacher.tokenizer
+        else:
+            from trainer.generation.generate import load_for_generation
+
+            assert synthesis.base_model_dir is not None and synthesis.placement is not None
+            model, tokenizer = load_for_generation(
+                synthesis.base_model_dir, adapter, synthesis.placement
+            )
+    frontmatter = synthesis.request.document.frontmatter
+    return load_judge(
+        settings,
+        model=model,
+        tokenizer=tokenizer,
+        system_prompt=frontmatter.system_prompt if frontmatter is not None else None,
+        store_root=store.root,
+    )
 
 
 def _distinct(pairs: Sequence[StagedSynth]) -> list[StagedSynth]:
