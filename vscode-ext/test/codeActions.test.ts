@@ -34,7 +34,7 @@ describe('findCommand', () => {
     assert.deepEqual(findCommand([{ command: { command: SERVER_COMMANDS.apply } }], SERVER_COMMANDS.apply), { command: 'dlm.applyStaged', arguments: [] });
   });
 
-  it('names the server commands of lsp/features/loop.py, training.py and asking.py', () => {
+  it('names the server commands of lsp/features/loop.py, training.py, asking.py and synthesis.py', () => {
     assert.deepEqual(SERVER_COMMANDS, {
       mine: 'dlm.minePreferences',
       apply: 'dlm.applyStaged',
@@ -43,6 +43,7 @@ describe('findCommand', () => {
       train: 'dlm.trainAdapter',
       metrics: 'dlm.metricsSummary',
       ask: 'dlm.askAdapter',
+      synthesize: 'dlm.synthesizeQuestions',
     });
     assert.match(NO_MINE_ACTION, /::instruction::/);
   });
