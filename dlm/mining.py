@@ -5,14 +5,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dlm.documents import LoadedDocument
 from dlm.errors import EXIT_USAGE, CliError
-from dlm.jsonout import to_json
 from dlm.verbosity import note
 from dlm.writer import Change, write_edits
 from trainer.generation.backends.choice import Backend, BackendChoice
@@ -226,17 +224,11 @@ def _silent(event: str, stage: str, done: int, total: int, message: str) -> None
 
 
 def _progress(jsonl: bool) -> Any:
+    from dlm.progress import progress_line  # rich: not on `dlm check`'s import path
+
     def emit(event: str, stage: str, done: int, total: int, message: str) -> None:
         if jsonl:
-            line = {
-                "event": event,
-                "stage": stage,
-                "done": done,
-                "total": total,
-                "message": message,
-            }
-            sys.stderr.write(to_json(line, indent=None) + "\n")
-            sys.stderr.flush()
+            progress_line(event, stage, done, total, message)
         elif message:
             note(message)
 

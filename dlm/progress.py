@@ -96,23 +96,22 @@ class JsonlEvents:
         self._emit("progress", event.step, event.total_steps, loss)
 
     def _emit(self, event: str, done: int, total: int, message: str) -> None:
-        line = {"event": event, "stage": "train", "done": done, "total": total, "message": message}
-        sys.stderr.write(to_json(line, indent=None) + "\n")
-        sys.stderr.flush()
+        progress_line(event, "train", done, total, message)
+
+
+def progress_line(
+    event: str, stage: str, done: int, total: int, message: str, **extra: object
+) -> None:
+    """One `--progress jsonl` object on stderr (docs/json.md): event, stage, done, total,
+    message, and any `extra` fields."""
+    line = {"event": event, "stage": stage, "done": done, "total": total, "message": message}
+    sys.stderr.write(to_json({**line, **extra}, indent=None) + "\n")
+    sys.stderr.flush()
 
 
 def watch_event(event: str, message: str, version: str | None = None) -> None:
     """One `dlm train --watch --progress jsonl` line on stderr, stage "watch": waiting,
     changed, unchanged, invalid, training, trained (with the adapter version), failed,
     stopped."""
-    line: dict[str, object] = {
-        "event": event,
-        "stage": "watch",
-        "done": 0,
-        "total": 0,
-        "message": message,
-    }
-    if version is not None:
-        line["version"] = version
-    sys.stderr.write(to_json(line, indent=None) + "\n")
-    sys.stderr.flush()
+    extra = {"version": version} if version is not None else {}
+    progress_line(event, "watch", 0, 0, message, **extra)

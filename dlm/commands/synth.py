@@ -8,7 +8,6 @@ them and stages them (or writes them with --apply) as marked `::instruction::` s
 from __future__ import annotations
 
 import hashlib
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from dlm.commands import preference
+from dlm.commands.preference import AsJson, DryRun
 from dlm.documents import LoadedDocument, load_valid_document
 from dlm.errors import EXIT_USAGE, CliError
 from dlm.jsonout import to_json
@@ -31,10 +31,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-DryRun = Annotated[
-    bool, typer.Option("--dry-run", help="Print the text edits instead of writing the file.")
-]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (docs/json.md).")]
 Document = Annotated[Path, typer.Argument(help="The .dlm document.")]
 
 
@@ -499,15 +495,9 @@ class _Reporter:
 
     def __call__(self, event: str, stage: str, done: int, total: int, message: str) -> None:
         if self.jsonl:
-            line = {
-                "event": event,
-                "stage": stage,
-                "done": done,
-                "total": total,
-                "message": message,
-            }
-            sys.stderr.write(to_json(line, indent=None) + "\n")
-            sys.stderr.flush()
+            from dlm.progress import progress_line
+
+            progress_line(event, stage, done, total, message)
             return
         if stage != "synthesize":
             if message:

@@ -7,7 +7,7 @@ a file and an editor undo restores it.
 """
 
 import shlex
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import uuid4
 
@@ -172,15 +172,21 @@ async def mine(ls: "DlmServer", uri: str, section_id: str) -> None:
             )
         )
         return
-    await _offer_to_apply(ls, uri, pairs)
+    await offer_to_apply(
+        ls,
+        f"Mined {pairs} preference pair(s). Apply them to the document?",
+        lambda: edit_from_cli(ls, uri, "apply", f"Apply {pairs} mined pair(s)"),
+    )
 
 
-async def _offer_to_apply(ls: "DlmServer", uri: str, pairs: int) -> None:
-    """Ask whether to apply the pairs just mined, and apply them if the user says so."""
+async def offer_to_apply(
+    ls: "DlmServer", question: str, apply: Callable[[], Awaitable[object]]
+) -> None:
+    """Ask `question` with Apply and Later, and run `apply` if the user says Apply."""
     choice = await ls.window_show_message_request_async(
         types.ShowMessageRequestParams(
             type=types.MessageType.Info,
-            message=f"Mined {pairs} preference pair(s). Apply them to the document?",
+            message=question,
             actions=[
                 types.MessageActionItem(title="Apply"),
                 types.MessageActionItem(title="Later"),
@@ -188,7 +194,7 @@ async def _offer_to_apply(ls: "DlmServer", uri: str, pairs: int) -> None:
         )
     )
     if choice is not None and choice.title == "Apply":
-        await edit_from_cli(ls, uri, "apply", f"Apply {pairs} mined pair(s)")
+        await apply()
 
 
 def register(server: "DlmServer") -> None:

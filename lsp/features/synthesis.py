@@ -13,7 +13,7 @@ from pygls.lsp.server import LanguageServer
 
 from lsp import cli_bridge
 from lsp.features import long_runs
-from lsp.features.loop import guarded_async, on_disk
+from lsp.features.loop import guarded_async, offer_to_apply, on_disk
 
 if TYPE_CHECKING:
     from lsp.server import DlmServer
@@ -49,18 +49,11 @@ async def synthesize(ls: DlmServer, uri: str, section_id: str) -> None:
             types.ShowMessageParams(type=types.MessageType.Info, message=message)
         )
         return
-    choice = await ls.window_show_message_request_async(
-        types.ShowMessageRequestParams(
-            type=types.MessageType.Info,
-            message=f"Synthesized {pairs} question(s). Apply them to the document?",
-            actions=[
-                types.MessageActionItem(title="Apply"),
-                types.MessageActionItem(title="Later"),
-            ],
-        )
+    await offer_to_apply(
+        ls,
+        f"Synthesized {pairs} question(s). Apply them to the document?",
+        lambda: apply_staged(ls, uri, f"Apply {pairs} synthesized question(s)"),
     )
-    if choice is not None and choice.title == "Apply":
-        await apply_staged(ls, uri, f"Apply {pairs} synthesized question(s)")
 
 
 async def apply_staged(ls: DlmServer, uri: str, label: str) -> bool:

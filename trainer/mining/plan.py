@@ -10,20 +10,25 @@ document (by id), so an editor undo of an apply makes pairs staged again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import dlmlang
 from dlmlang import Document, Marker, PreferenceTriple, Section, SectionKind
-from dlmlang.edits import TextEdit, insert_after, remove_sections
+from dlmlang.edits import TextEdit, remove_sections
 from dlmlang.serialize import preference_section, render_section
 from trainer.errors import TrainerError
-from trainer.store.atomic import write_atomically
-
-PLAN_SCHEMA_VERSION = 1
+from trainer.store.staging import (
+    PlanKind,
+    StagedPlan,
+    insertion_edits,
+    load_staged,
+    merge_staged,
+    not_in_document,
+    save_staged,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +57,11 @@ class StagedPair:
         return self.score_chosen - self.score_rejected
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """The staged pairs of one document."""
-
-    document_sha256: str
-    pairs: tuple[StagedPair, ...] = ()
-    schema_version: int = PLAN_SCHEMA_VERSION
+Plan = StagedPlan[StagedPair]
+"""The staged pairs of one document."""
+MINING_PLAN = PlanKind(
+    StagedPair, TrainerError, "mining plan", "dlm preference discard", "mine again"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,43 +76,22 @@ class ApplyResult:
 
 def load_plan(path: Path) -> Plan | None:
     """The plan at `path`, None when there is none."""
-    if not path.exists():
-        return None
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        pairs = tuple(StagedPair(**pair) for pair in raw["pairs"])
-        return Plan(raw["document_sha256"], pairs, raw["schema_version"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise TrainerError(
-            f"{path} is not a readable mining plan ({error}); delete it (`dlm preference "
-            "discard`) and mine again."
-        ) from None
+    return load_staged(path, MINING_PLAN)
 
 
 def save_plan(path: Path, plan: Plan) -> None:
     """Write the plan atomically and durably (strict JSON: scores are finite)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "schema_version": plan.schema_version,
-        "document_sha256": plan.document_sha256,
-        "pairs": [asdict(pair) for pair in plan.pairs],
-    }
-    text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
-    write_atomically(path, text.encode("utf-8"))
+    save_staged(path, plan)
 
 
 def merge(plan: Plan | None, new: Sequence[StagedPair], document_sha256: str) -> Plan:
     """`new` added to `plan`, dropping pairs whose section id is already staged."""
-    staged = list(plan.pairs) if plan else []
-    known = {pair.section_id for pair in staged}
-    staged.extend(pair for pair in new if pair.section_id not in known)
-    return Plan(document_sha256, tuple(staged))
+    return merge_staged(plan, new, document_sha256)
 
 
 def staged_pairs(plan: Plan | None, document: Document) -> list[StagedPair]:
     """Pairs of the plan not present in the document."""
-    present = {section.section_id for section in document.sections}
-    return [pair for pair in (plan.pairs if plan else ()) if pair.section_id not in present]
+    return not_in_document(plan, document)
 
 
 def apply_plan(document: Document, plan: Plan, *, force: bool = False) -> ApplyResult:
@@ -137,12 +119,9 @@ def apply_plan(document: Document, plan: Plan, *, force: bool = False) -> ApplyR
             at_end.append(pair)
         else:
             by_anchor.setdefault(anchor, []).append(pair)
-    for anchor, pairs in sorted(by_anchor.items()):
-        result.edits.append(insert_after(document, document.sections[anchor], _sections(pairs)))
-        result.inserted.extend(pairs)
-    if at_end:
-        result.edits.append(insert_after(document, None, _sections(at_end)))
-        result.inserted.extend(at_end)
+    edits, inserted = insertion_edits(document, by_anchor, at_end, MINING_PLAN)
+    result.edits.extend(edits)
+    result.inserted.extend(inserted)
     return result
 
 
@@ -182,18 +161,6 @@ def _anchor(document: Document, pair: StagedPair) -> int | None:
     while found + 1 < len(sections) and sections[found + 1].auto_mined:
         found += 1
     return found
-
-
-def _sections(pairs: Sequence[StagedPair]) -> list[Section]:
-    sections = []
-    for pair in pairs:
-        section = dlmlang.parse_section_text(pair.section_text)
-        if section is None:
-            raise TrainerError(
-                f"The staged section for {pair.prompt!r} does not parse; mine again."
-            )
-        sections.append(section)
-    return sections
 
 
 def stage_pair(

@@ -8,20 +8,25 @@ mined pairs (trainer/mining/plan.py), so an editor undo of an apply stages them 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dlmlang
 from dlmlang import Document, QAPair, Section, SectionKind, SynthMarker
-from dlmlang.edits import TextEdit, insert_after, remove_sections
+from dlmlang.edits import TextEdit, remove_sections
 from dlmlang.errors import UsageError
 from dlmlang.serialize import instruction_section, render_section
 from trainer.errors import SynthesisError
-from trainer.store.atomic import write_atomically
-
-PLAN_SCHEMA_VERSION = 1
+from trainer.store.staging import (
+    PlanKind,
+    StagedPlan,
+    insertion_edits,
+    load_staged,
+    merge_staged,
+    not_in_document,
+    save_staged,
+)
 
 
 class SectionChoiceError(SynthesisError, UsageError):
@@ -44,13 +49,11 @@ class StagedSynth:
     """The filter's support score (docs/synth.md)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SynthPlan:
-    """The staged synthesized pairs of one document."""
-
-    document_sha256: str
-    pairs: tuple[StagedSynth, ...] = ()
-    schema_version: int = PLAN_SCHEMA_VERSION
+SynthPlan = StagedPlan[StagedSynth]
+"""The staged synthesized pairs of one document."""
+SYNTH_PLAN = PlanKind(
+    StagedSynth, SynthesisError, "synthesis plan", "dlm synth discard", "synthesize again"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,42 +72,22 @@ def plan_path(store_root: Path) -> Path:
 
 def load_plan(path: Path) -> SynthPlan | None:
     """The plan at `path`, None when there is none."""
-    if not path.exists():
-        return None
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        pairs = tuple(StagedSynth(**pair) for pair in raw["pairs"])
-        return SynthPlan(raw["document_sha256"], pairs, raw["schema_version"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise SynthesisError(
-            f"{path} is not a readable synthesis plan ({error}); delete it (`dlm synth "
-            "discard`) and synthesize again."
-        ) from None
+    return load_staged(path, SYNTH_PLAN)
 
 
 def save_plan(path: Path, plan: SynthPlan) -> None:
     """Write the plan atomically (strict JSON)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "schema_version": plan.schema_version,
-        "document_sha256": plan.document_sha256,
-        "pairs": [asdict(pair) for pair in plan.pairs],
-    }
-    write_atomically(path, (json.dumps(payload, indent=2, allow_nan=False) + "\n").encode())
+    save_staged(path, plan)
 
 
 def merge(plan: SynthPlan | None, new: Sequence[StagedSynth], document_sha256: str) -> SynthPlan:
     """`new` added to `plan`, dropping pairs whose section id is already staged."""
-    staged = list(plan.pairs) if plan else []
-    known = {pair.section_id for pair in staged}
-    staged.extend(pair for pair in new if pair.section_id not in known)
-    return SynthPlan(document_sha256, tuple(staged))
+    return merge_staged(plan, new, document_sha256)
 
 
 def staged_pairs(plan: SynthPlan | None, document: Document) -> list[StagedSynth]:
     """Pairs of the plan not present in the document."""
-    present = {section.section_id for section in document.sections}
-    return [pair for pair in (plan.pairs if plan else ()) if pair.section_id not in present]
+    return not_in_document(plan, document)
 
 
 def stage_pair(
@@ -162,12 +145,9 @@ def apply_plan(document: Document, plan: SynthPlan, *, force: bool = False) -> S
                 "removed), so there is no place to put it. Run with --force to append such "
                 "pairs at the end, or discard the plan."
             )
-    for anchor, pairs in sorted(by_anchor.items()):
-        result.edits.append(insert_after(document, document.sections[anchor], _sections(pairs)))
-        result.inserted.extend(pairs)
-    if at_end:
-        result.edits.append(insert_after(document, None, _sections(at_end)))
-        result.inserted.extend(at_end)
+    edits, inserted = insertion_edits(document, by_anchor, at_end, SYNTH_PLAN)
+    result.edits.extend(edits)
+    result.inserted.extend(inserted)
     return result
 
 
@@ -225,15 +205,3 @@ def _anchor(document: Document, source_id: str) -> int | None:
     while found + 1 < len(sections) and sections[found + 1].synth is not None:
         found += 1
     return found
-
-
-def _sections(pairs: Sequence[StagedSynth]) -> list[Section]:
-    sections = []
-    for pair in pairs:
-        section = dlmlang.parse_section_text(pair.section_text)
-        if section is None:
-            raise SynthesisError(
-                f"The staged section for {pair.question!r} does not parse; synthesize again."
-            )
-        sections.append(section)
-    return sections
