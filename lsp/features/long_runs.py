@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 from lsprotocol import types
 
@@ -44,6 +45,25 @@ async def run_with_progress(
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="Cancelled"))
         return None
     return result
+
+
+async def stage_with_progress(
+    ls: DlmServer, title: str, message: str, arguments: Sequence[str], count: str
+) -> tuple[dict[str, Any], int] | None:
+    """Run a `dlm` command that stages pairs (exit 0, or 2 for none) with progress: its
+    JSON summary and the number of pairs under `count`, the progress ended with it; None
+    when it was cancelled or failed (the failure shown)."""
+    token = f"dlm-{uuid4().hex}"
+    result = await run_with_progress(ls, token, title, message, arguments)
+    if result is None:
+        return None
+    if result.code not in (0, 2):
+        fail(ls, token, result)
+        return None
+    summary = result.json()
+    pairs = int(summary.get(count, 0))
+    ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{pairs} pair(s) staged"))
+    return summary, pairs
 
 
 def fail(ls: DlmServer, token: str, result: cli_bridge.CliResult) -> None:

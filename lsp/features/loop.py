@@ -9,7 +9,6 @@ a file and an editor undo restores it.
 import shlex
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
-from uuid import uuid4
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -150,19 +149,13 @@ async def mine(ls: "DlmServer", uri: str, section_id: str) -> None:
     if found is None:
         return
     path = found[1]
-    token = f"dlm-mine-{uuid4().hex}"
     arguments = ["preference", "mine", str(path), "--section", section_id, "--progress", "jsonl"]
     arguments += [*ls.settings.mine_arguments(), "--json"]
     title, detail = "Mining preferences", f"{path.name} ({ls.settings.judge})"
-    result = await long_runs.run_with_progress(ls, token, title, detail, arguments)
-    if result is None:
+    staged = await long_runs.stage_with_progress(ls, title, detail, arguments, "pairs_mined")
+    if staged is None:
         return
-    if result.code not in (0, 2):
-        long_runs.fail(ls, token, result)
-        return
-    summary = result.json()
-    pairs = int(summary.get("pairs_mined", 0))
-    ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{pairs} pair(s) staged"))
+    summary, pairs = staged
     await refresh_staged(ls, uri)
     if not pairs:
         advice = " ".join(summary.get("advice", [])) or "No pairs met the threshold."

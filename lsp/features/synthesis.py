@@ -6,7 +6,6 @@ so the server never writes the file and an editor undo takes them out again."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
-from uuid import uuid4
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -28,19 +27,13 @@ async def synthesize(ls: DlmServer, uri: str, section_id: str) -> None:
     if found is None:
         return
     path = found[1]
-    token = f"dlm-synth-{uuid4().hex}"
     arguments = ["synth", "instructions", str(path), "--section", section_id]
     arguments += ["--progress", "jsonl", "--json"]
-    title = "Synthesizing questions"
-    result = await long_runs.run_with_progress(ls, token, title, path.name, arguments)
-    if result is None:
+    title, count = "Synthesizing questions", "pairs_synthesized"
+    staged = await long_runs.stage_with_progress(ls, title, path.name, arguments, count)
+    if staged is None:
         return
-    if result.code not in (0, 2):
-        long_runs.fail(ls, token, result)
-        return
-    summary = result.json()
-    pairs = int(summary.get("pairs_synthesized", 0))
-    ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{pairs} pair(s) staged"))
+    summary, pairs = staged
     if not pairs:
         dropped = summary.get("dropped", {})
         detail = ", ".join(f"{n} {reason}" for reason, n in sorted(dropped.items()))
